@@ -1,0 +1,151 @@
+/**
+ * The command line: `pixgate [serve|dev] [flags]`, `pixgate camo encode|decode`, `pixgate sign`, `--help`,
+ * `--version`. The only module that exits the process.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { runCamoTool } from './cli/url-tool.js';
+import { runSign } from './cli/sign.js';
+import { createLogger, type Logger } from './observe/log.js';
+import { createMetrics } from './observe/metrics.js';
+import { renderHelp } from './settings/help.js';
+import { loadSettings, SettingsError } from './settings/load.js';
+import type { Settings } from './settings/table.js';
+import { createApp, StartupError } from './server/app.js';
+import { createHandler } from './server/handler.js';
+import { closeListeners, resolveHttpAddress, startListeners } from './server/listen.js';
+import { formatCamoUrl, signCamoUrl } from './verify/camo-digest.js';
+import { nodeMac } from './verify/node-mac.js';
+import { packageRoot, version } from './version.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '-h' || first === '--help' || first === 'help') {
+    process.stdout.write(renderHelp());
+    return 0;
+  }
+  if (first === '-V' || first === '--version') {
+    process.stdout.write(`pixgate ${version}\n`);
+    return 0;
+  }
+  if (first === '-VV') {
+    process.stdout.write(`pixgate ${version}\nLicense: MIT\n`);
+    return 0;
+  }
+  if (first === 'camo') return printResult(runCamoTool(rest, env));
+  if (first === 'sign') return printResult(runSign(rest, env));
+  if (first === 'serve') return serve(rest, env, false);
+  if (first === 'dev') return serve(rest, env, true);
+  return serve(argv, env, false);
+}
+
+function printResult(r: { stdout: string; stderr?: string; exitCode: number }): number {
+  if (r.stdout) process.stdout.write(r.stdout);
+  if (r.stderr) process.stderr.write(r.stderr);
+  return r.exitCode;
+}
+
+async function serve(argv: readonly string[], env: Env, devCommand: boolean): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(renderHelp());
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadSettings(env, argv);
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      process.stderr.write(`pixgate: invalid configuration:\n${err.errors.map((e) => `  - ${e}\n`).join('')}Run pixgate --help for the settings.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  let settings: Settings = loaded.settings;
+  const log = createLogger({ json: settings.logJson, timestamps: !settings.noLogTs, verbose: settings.verbose });
+  for (const w of loaded.warnings) log.warn(w);
+
+  const dev = devCommand || settings.dev;
+  let devOrigin: { url: string; close(): void } | undefined;
+  if (dev) {
+    devOrigin = await startSampleOrigin();
+    settings = {
+      ...settings,
+      camoKeys: settings.camoKeys.length ? settings.camoKeys : [randomBytes(24).toString('base64url')],
+      allowNetworks: [...settings.allowNetworks, '127.0.0.1/32'],
+    };
+    log.warn('development mode: throwaway keys and loopback origins allowed; never use this in production');
+  }
+
+  const metrics = createMetrics({
+    version: settings.appInfoVersion ?? version,
+    revision: settings.appInfoRevision ?? '',
+    branch: settings.appInfoBranch ?? '',
+    buildDate: settings.appInfoBuildDate ?? '',
+  });
+  let listeners;
+  try {
+    const app = createApp({ settings, version, log, metrics });
+    if (settings.camoKeys.length === 0) {
+      log.warn('no camo key is set, so camo routes are off: set PIXGATE_CAMO_KEYS (or GOCAMO_HMAC, or -k KEY), or try `pixgate dev`');
+    }
+    listeners = await startListeners(settings, resolveHttpAddress(settings, loaded.explicit), createHandler(app));
+  } catch (err) {
+    if (err instanceof StartupError) {
+      log.fatal(err.message);
+      process.stderr.write(`pixgate: ${err.message}\n`);
+      devOrigin?.close();
+      return 2;
+    }
+    throw err;
+  }
+  for (const l of listeners) log.info({ address: l.address }, 'listening');
+  if (dev && devOrigin) {
+    const base = listeners[0]!.address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+    const example = formatCamoUrl(base, signCamoUrl(devOrigin.url, settings.camoKeys[0]!, 'hex', nodeMac));
+    process.stdout.write(`\npixgate dev is running. Open this signed camo URL of the bundled sample image:\n\n  ${example}\n\n`);
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await closeListeners(listeners, 10_000);
+  devOrigin?.close();
+  return 0;
+}
+
+/** In dev mode, a loopback origin serving the bundled sample image, so the example URL works offline. */
+async function startSampleOrigin(): Promise<{ url: string; close(): void }> {
+  const image = readFileSync(new URL('assets/sample.jpg', packageRoot));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': image.length, 'Cache-Control': 'public, max-age=3600' });
+    res.end(image);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/sample.jpg`, close: () => server.close() };
+}
+
+export function exitWith(log: Logger | undefined, code: number): never {
+  log?.flush();
+  process.exit(code);
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+    if (code === 0) setTimeout(() => process.exit(0), 100).unref();
+  },
+  (err) => {
+    process.stderr.write(`pixgate: fatal: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * Every metric pixgate exports, in one place. go-camo's names are kept as they are (namespace camo, including its
+ * "reponses" typo) so existing dashboards work; pixgate's own are pixgate_*. Labels never carry a URL or a key.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  readonly branch: string;
+  readonly buildDate: string;
+}
+
+export function createMetrics(build: BuildInfo) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const camo = {
+    responseDuration: new Histogram({
+      name: 'camo_response_duration_seconds', help: 'A histogram of latencies for proxy responses.', registers: [registry],
+    }),
+    responseSize: new Histogram({
+      name: 'camo_response_size_bytes', help: 'A histogram of sizes for proxy responses.',
+      buckets: exponentialBuckets(1024, 2, 10), registers: [registry],
+    }),
+    responses: new Counter({
+      name: 'camo_responses_total', help: 'Total HTTP requests processed by the go-camo server, excluding scrapes.',
+      labelNames: ['code', 'method'] as const, registers: [registry],
+    }),
+    contentLengthExceeded: new Counter({
+      name: 'camo_proxy_content_length_exceeded_total', help: 'The number of requests where the content length was exceeded.', registers: [registry],
+    }),
+    responsesFailed: new Counter({
+      name: 'camo_proxy_reponses_failed_total', help: 'The number of responses that failed to send to the client.', registers: [registry],
+    }),
+    responsesTruncated: new Counter({
+      name: 'camo_proxy_reponses_truncated_total', help: 'The number of responses that were too large to send.', registers: [registry],
+    }),
+  };
+
+  new Gauge({
+    name: 'camo_build_info',
+    help: 'A metric with a constant \'1\' value labeled by version, revision, branch, goversion from which camo was built, and the goos and goarch for the build.',
+    labelNames: ['version', 'revision', 'branch', 'goversion', 'goos', 'goarch', 'tags'] as const,
+    registers: [registry],
+  }).set(
+    {
+      version: build.version, revision: build.revision, branch: build.branch, goversion: `node${process.versions.node}`,
+      goos: process.platform, goarch: process.arch, tags: '',
+    },
+    1,
+  );
+
+  const pixgate = {
+    requests: new Counter({
+      name: 'pixgate_requests_total', help: 'Requests by route (camo, imagor, params, meta, health, other) and status.',
+      labelNames: ['route', 'code'] as const, registers: [registry],
+    }),
+    fetchDenied: new Counter({
+      name: 'pixgate_fetch_denied_total', help: 'Origin fetches refused by policy, by reason (address, host, scheme, userinfo, ruleset, source, redirect).',
+      labelNames: ['reason'] as const, registers: [registry],
+    }),
+    bytesLoaded: new Counter({ name: 'pixgate_bytes_loaded_total', help: 'Bytes read from origins and loaders.', registers: [registry] }),
+    bytesServed: new Counter({ name: 'pixgate_bytes_served_total', help: 'Body bytes written to clients.', registers: [registry] }),
+  };
+
+  return { registry, camo, pixgate };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

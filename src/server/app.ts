@@ -1,0 +1,105 @@
+/**
+ * Everything a request needs, built once at start from the settings: keys, policies, the safe fetcher, metrics,
+ * the logger and the precomputed default headers. Building it may fail with a message naming the setting (a bad
+ * filter ruleset file, say); serving never reads the environment or a file again.
+ */
+import { readFileSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
+import { createSafeFetcher, type SafeFetcher } from '../load/http-fetch.js';
+import { createSafeAgent } from '../load/safe-agent.js';
+import type { Logger } from '../observe/log.js';
+import type { Metrics } from '../observe/metrics.js';
+import { createAddressPolicy, type AddressPolicy } from '../policy/address.js';
+import { parseRuleset, type Ruleset } from '../policy/ruleset.js';
+import { fail } from '../respond/errors.js';
+import type { RouteOptions } from '../route/route.js';
+import type { Settings } from '../settings/table.js';
+import { buildDefaultHeaders } from './security-headers.js';
+
+export interface App {
+  readonly settings: Settings;
+  readonly version: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly camoKeys: readonly string[];
+  readonly addressPolicy: AddressPolicy;
+  readonly dispatcher: Dispatcher;
+  readonly fetcher: SafeFetcher;
+  readonly ruleset: Ruleset | undefined;
+  /** Per-hop source check for camo fetches (the filter ruleset). */
+  readonly checkCamoSource: ((url: URL) => void) | undefined;
+  readonly defaultHeaders: readonly (readonly [string, string])[];
+  readonly routeOptions: RouteOptions;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface AppDeps {
+  readonly settings: Settings;
+  readonly version: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+export function createApp({ settings, version, log, metrics }: AppDeps): App {
+  const addressPolicy = createAddressPolicy({ allowNetworks: [...settings.allowNetworks], denyNetworks: [...settings.denyNetworks] });
+  const dispatcher = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
+  const fetcher = createSafeFetcher({
+    dispatcher,
+    maxRedirects: settings.maxRedirects,
+    allowCredentialUrls: settings.allowCredentialUrls,
+    userAgent: settings.userAgent,
+    via: settings.serverName,
+    onDenied: (reason) => metrics.pixgate.fetchDenied.inc({ reason }),
+  });
+
+  let ruleset: Ruleset | undefined;
+  if (settings.filterRuleset) {
+    let text: string;
+    try {
+      text = readFileSync(settings.filterRuleset, 'utf8');
+    } catch (e) {
+      throw new StartupError(`--filter-ruleset=${settings.filterRuleset}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+    try {
+      ruleset = parseRuleset(text);
+    } catch (e) {
+      throw new StartupError(`--filter-ruleset=${settings.filterRuleset}: ${(e as Error).message}`);
+    }
+    if (ruleset.hasBothKinds) {
+      log.warn('filter ruleset has allow and deny rules: anything not matching an allow rule is denied, THEN deny rules are evaluated');
+    }
+  }
+  const rules = ruleset;
+  const checkCamoSource = rules
+    ? (url: URL) => {
+        if (!rules.allows(url)) fail('FILTER_REJECTED', `ruleset refuses ${url.host}`);
+      }
+    : undefined;
+
+  return {
+    settings,
+    version,
+    log,
+    metrics,
+    camoKeys: settings.camoKeys,
+    addressPolicy,
+    dispatcher,
+    fetcher,
+    ruleset,
+    checkCamoSource,
+    defaultHeaders: buildDefaultHeaders(settings, version),
+    routeOptions: {
+      camoEnabled: settings.camoKeys.length > 0,
+      camoPrefix: settings.camoPrefix,
+      imagorEnabled: false,
+      imagorPrefix: '',
+      metricsEnabled: settings.metrics,
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The request handler: default headers, route, dispatch to a job, and the one place where errors are caught and
+ * written (respond/send-error.ts). Also records the per-request metrics and the access log line.
+ */
+import { serveCamo, verifyCamo } from '../jobs/camo.js';
+import type { JobKind } from '../respond/error-table.js';
+import { fail, isPixgateError } from '../respond/errors.js';
+import { sendError } from '../respond/send-error.js';
+import { routeRequest, type Route } from '../route/route.js';
+import type { App } from './app.js';
+import { isHttp2, type Req, type Res } from './http-types.js';
+import { renderLanding } from './landing.js';
+
+export function createHandler(app: App): (req: Req, res: Res) => void {
+  return (req, res) => {
+    void handle(app, req, res);
+  };
+}
+
+function routeLabel(route: Route): string {
+  switch (route.kind) {
+    case 'signed': return route.camo ? 'camo' : 'imagor';
+    case 'method-not-allowed':
+    case 'not-found': return 'other';
+    default: return route.kind;
+  }
+}
+
+async function handle(app: App, req: Req, res: Res): Promise<void> {
+  const started = process.hrtime.bigint();
+  for (const [name, value] of app.defaultHeaders) res.setHeader(name, value);
+  if (app.settings.noFrontendKeepAlive && !isHttp2(res)) res.setHeader('Connection', 'close');
+
+  const clientGone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) clientGone.abort();
+  });
+
+  const route = routeRequest(req.method ?? 'GET', req.url ?? '/', app.routeOptions);
+  let job: JobKind = route.kind === 'signed' && !route.camo ? 'imagor' : 'camo';
+  let label = routeLabel(route);
+  let bytes = 0;
+  let sourceHost: string | undefined;
+  try {
+    switch (route.kind) {
+      case 'health':
+      case 'favicon':
+        res.statusCode = 200;
+        res.setHeader('Content-Length', 0);
+        res.end();
+        break;
+      case 'metrics': {
+        const text = await app.metrics.registry.metrics();
+        res.statusCode = 200;
+        res.setHeader('Content-Type', app.metrics.registry.contentType);
+        res.end(text);
+        break;
+      }
+      case 'landing': {
+        const html = renderLanding(app);
+        res.statusCode = 200;
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        // The landing page is ours and static: it may use its own inline style, nothing else.
+        res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+        res.setHeader('Content-Length', Buffer.byteLength(html));
+        res.end(html);
+        break;
+      }
+      case 'method-not-allowed':
+        fail('METHOD_NOT_ALLOWED', req.method);
+      case 'not-found':
+        fail('NOT_FOUND');
+      case 'signed': {
+        if (!route.camo) fail('NOT_FOUND');
+        const sourceUrl = verifyCamo(app, route.camo);
+        job = 'camo';
+        label = 'camo';
+        const outcome = await serveCamo(app, req, res, sourceUrl, clientGone.signal);
+        bytes = outcome.bytes;
+        sourceHost = outcome.sourceHost;
+        break;
+      }
+    }
+  } catch (err) {
+    sendError(res, err, job, app.log);
+    if (isPixgateError(err) && err.code === 'CLIENT_CLOSED') app.metrics.camo.responsesFailed.inc();
+  } finally {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const code = String(res.statusCode);
+    if (route.kind !== 'metrics') {
+      app.metrics.camo.responses.inc({ code, method: req.method ?? '' });
+      app.metrics.camo.responseDuration.observe(seconds);
+      if (label === 'camo') app.metrics.camo.responseSize.observe(bytes);
+    }
+    app.metrics.pixgate.requests.inc({ route: label, code });
+    app.metrics.pixgate.bytesServed.inc(bytes);
+    app.log.info({ route: label, status: res.statusCode, ms: Math.round(seconds * 1000), bytes, ...(sourceHost && { host: sourceHost }) }, 'request');
+    if (app.log.isLevelEnabled('debug')) app.log.debug({ method: req.method, path: req.url }, 'request path');
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Listeners: HTTP, HTTPS with HTTP/2 and HTTP/1.1 (ALPN), and a unix socket, all on the same handler; and a
+ * graceful close that stops accepting, lets requests in flight finish, then ends idle and stuck connections.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Settings } from '../settings/table.js';
+import type { HostPort } from '../settings/values.js';
+import { StartupError } from './app.js';
+import type { Req, Res } from './http-types.js';
+
+export interface Listener {
+  readonly kind: 'http' | 'https' | 'unix';
+  readonly server: Server | Http2SecureServer;
+  /** `http://127.0.0.1:8080`, `https://...`, or `unix:/path`. */
+  readonly address: string;
+}
+
+/** --listen, else imagor's BIND, else imagor's PORT on all addresses, else the default 0.0.0.0:8080. */
+export function resolveHttpAddress(s: Settings, explicit: ReadonlySet<string>): HostPort {
+  if (explicit.has('listen')) return s.listen;
+  if (s.bind) return s.bind;
+  if (s.port !== undefined) return { host: '0.0.0.0', port: s.port };
+  return s.listen;
+}
+
+function tune(server: Server | Http2SecureServer, s: Settings): void {
+  if ('headersTimeout' in server) {
+    server.headersTimeout = s.readTimeout;
+    server.requestTimeout = s.readTimeout;
+    server.keepAliveTimeout = s.idleTimeout;
+  } else {
+    server.setTimeout(s.idleTimeout);
+  }
+}
+
+function listenOn(server: Server | Http2SecureServer, where: HostPort | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const place = typeof where === 'string' ? where : `${where.host}:${where.port}`;
+      reject(new StartupError(`cannot listen on ${place}: ${err.code ?? err.message}`));
+    };
+    server.once('error', onError);
+    const done = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (typeof where === 'string') server.listen(where, done);
+    else server.listen(where.port, where.host, done);
+  });
+}
+
+function urlOf(kind: 'http' | 'https', server: Server | Http2SecureServer): string {
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `${kind}://${host}:${a.port}`;
+}
+
+export async function startListeners(
+  s: Settings,
+  httpAddress: HostPort,
+  handler: (req: Req, res: Res) => void,
+): Promise<Listener[]> {
+  const listeners: Listener[] = [];
+  try {
+    const http = createServer({ maxHeaderSize: 16 * 1024 }, handler);
+    tune(http, s);
+    await listenOn(http, httpAddress);
+    listeners.push({ kind: 'http', server: http, address: urlOf('http', http) });
+
+    if (s.sslListen && s.sslKey && s.sslCert) {
+      let key: Buffer;
+      let cert: Buffer;
+      try {
+        key = readFileSync(s.sslKey);
+        cert = readFileSync(s.sslCert);
+      } catch (e) {
+        throw new StartupError(`--ssl-key/--ssl-cert: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+      }
+      let https: Http2SecureServer;
+      try {
+        https = createSecureServer({ key, cert, allowHTTP1: true, maxSessionMemory: 64 }, handler);
+      } catch (e) {
+        throw new StartupError(`--ssl-key/--ssl-cert: ${(e as Error).message}`);
+      }
+      tune(https, s);
+      await listenOn(https, s.sslListen);
+      listeners.push({ kind: 'https', server: https, address: urlOf('https', https) });
+    }
+
+    if (s.socketListen) {
+      if (existsSync(s.socketListen)) throw new StartupError(`--socket-listen=${s.socketListen}: the path already exists`);
+      const unix = createServer({ maxHeaderSize: 16 * 1024 }, handler);
+      tune(unix, s);
+      await listenOn(unix, s.socketListen);
+      listeners.push({ kind: 'unix', server: unix, address: `unix:${s.socketListen}` });
+    }
+  } catch (err) {
+    await closeListeners(listeners, 0);
+    throw err;
+  }
+  return listeners;
+}
+
+/** Stops accepting, waits up to `graceMs` for requests in flight, then closes what is left. */
+export async function closeListeners(listeners: readonly Listener[], graceMs: number): Promise<void> {
+  await Promise.all(
+    listeners.map(
+      (l) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            if ('closeAllConnections' in l.server) l.server.closeAllConnections();
+            resolve();
+          }, graceMs);
+          timer.unref();
+          l.server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if ('closeIdleConnections' in l.server) l.server.closeIdleConnections();
+        }),
+    ),
+  );
+}
