@@ -9,7 +9,7 @@ import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
 import { passThrough } from '../respond/pass-through.js';
 import type { CamoCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
-import { headerString, type Req, type Res } from '../server/http-types.js';
+import { headerString, requestSelfHosts, type Req, type Res } from '../server/http-types.js';
 import { verifyCamoPath, verifyCamoQuery } from '../verify/camo-digest.js';
 import { nodeMac } from '../verify/node-mac.js';
 
@@ -48,7 +48,7 @@ export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string,
     deadline,
     maxBytes: s.maxSizeKb * 1024,
     checkUrl: app.checkCamoSource,
-    selfHosts: selfHosts(req),
+    selfHosts: requestSelfHosts(req),
   } as const;
 
   let upstream: OriginResponse;
@@ -142,10 +142,6 @@ export function isOwnVia(via: string | undefined, serverName: string): boolean {
   });
 }
 
-function selfHosts(req: Req): string[] {
-  const host = headerString(req.headers.host) ?? headerString(req.headers[':authority'] as string | undefined);
-  return host ? [host.toLowerCase()] : [];
-}
 
 function hostOf(url: string): string {
   try {

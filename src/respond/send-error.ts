@@ -13,7 +13,7 @@ export interface SentError {
   readonly status: number;
 }
 
-export function sendError(res: Res, err: unknown, job: JobKind, log: Logger): SentError {
+export function sendError(res: Res, err: unknown, job: JobKind, log: Logger, opts: { imagorBody?: boolean } = {}): SentError {
   const code: ErrorCode = isPixgateError(err) ? err.code : 'INTERNAL';
   const { status, message } = errorResponse(code, job);
   if (code === 'INTERNAL') log.error({ err }, 'unexpected error');
@@ -25,7 +25,7 @@ export function sendError(res: Res, err: unknown, job: JobKind, log: Logger): Se
     return { code, status };
   }
   const text = isPixgateError(err) && err.publicDetail ? `${message}: ${err.publicDetail}` : message;
-  const body = job === 'camo' ? `${text}\n` : JSON.stringify({ message: text, status });
+  const body = job === 'camo' ? `${text}\n` : opts.imagorBody === false ? '' : JSON.stringify({ message: text, status });
   res.statusCode = status;
   res.setHeader('Content-Type', job === 'camo' ? 'text/plain; charset=utf-8' : 'application/json');
   res.setHeader('Content-Length', Buffer.byteLength(body));

@@ -15,6 +15,7 @@ import { fail } from '../respond/errors.js';
 import type { RouteOptions } from '../route/route.js';
 import type { Settings } from '../settings/table.js';
 import { buildDefaultHeaders } from './security-headers.js';
+import { createImagorContext, type ImagorContext } from '../jobs/imagor-context.js';
 
 export interface App {
   readonly settings: Settings;
@@ -30,6 +31,7 @@ export interface App {
   readonly checkCamoSource: ((url: URL) => void) | undefined;
   readonly defaultHeaders: readonly (readonly [string, string])[];
   readonly routeOptions: RouteOptions;
+  readonly imagor: ImagorContext;
 }
 
 export class StartupError extends Error {
@@ -82,7 +84,10 @@ export function createApp({ settings, version, log, metrics }: AppDeps): App {
       }
     : undefined;
 
+  const imagor = createImagorContext({ settings, fetcher, metrics, log });
+
   return {
+    imagor,
     settings,
     version,
     log,
@@ -97,8 +102,8 @@ export function createApp({ settings, version, log, metrics }: AppDeps): App {
     routeOptions: {
       camoEnabled: settings.camoKeys.length > 0,
       camoPrefix: settings.camoPrefix,
-      imagorEnabled: false,
-      imagorPrefix: '',
+      imagorEnabled: imagor.enabled,
+      imagorPrefix: settings.imagorPrefix,
       metricsEnabled: settings.metrics,
     },
   };

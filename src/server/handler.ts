@@ -3,10 +3,11 @@
  * written (respond/send-error.ts). Also records the per-request metrics and the access log line.
  */
 import { serveCamo, verifyCamo } from '../jobs/camo.js';
+import { serveImagor, verifyImagor } from '../jobs/imagor.js';
 import type { JobKind } from '../respond/error-table.js';
 import { fail, isPixgateError } from '../respond/errors.js';
 import { sendError } from '../respond/send-error.js';
-import { routeRequest, type Route } from '../route/route.js';
+import { routeRequest, type CamoCandidate, type Route } from '../route/route.js';
 import type { App } from './app.js';
 import { isHttp2, type Req, type Res } from './http-types.js';
 import { renderLanding } from './landing.js';
@@ -71,18 +72,45 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
       case 'not-found':
         fail('NOT_FOUND');
       case 'signed': {
-        if (!route.camo) fail('NOT_FOUND');
-        const sourceUrl = verifyCamo(app, route.camo);
-        job = 'camo';
-        label = 'camo';
-        const outcome = await serveCamo(app, req, res, sourceUrl, clientGone.signal);
+        // Served as the job whose signature verifies; camo first, since its shape is the narrower one.
+        let camoError: unknown;
+        if (route.camo) {
+          let sourceUrl: string | undefined;
+          try {
+            sourceUrl = verifyCamo(app, route.camo);
+          } catch (err) {
+            if (!route.imagor || !isPixgateError(err) || err.code !== 'BAD_SIGNATURE') throw err;
+            camoError = err;
+          }
+          if (sourceUrl !== undefined) {
+            job = 'camo';
+            label = 'camo';
+            const outcome = await serveCamo(app, req, res, sourceUrl, clientGone.signal);
+            bytes = outcome.bytes;
+            sourceHost = outcome.sourceHost;
+            break;
+          }
+        }
+        if (!route.imagor) fail('NOT_FOUND');
+        job = 'imagor';
+        label = route.imagor.endpoint === 'params' ? 'params' : 'imagor';
+        let resolved;
+        try {
+          resolved = verifyImagor(app, route.imagor);
+        } catch (err) {
+          // Neither verified: answer in the style the URL looks like.
+          if (camoError && route.camo && looksLikeCamoUrl(route.camo)) job = 'camo';
+          throw err;
+        }
+        if (resolved.params.meta) label = 'meta';
+        const outcome = await serveImagor(app, req, res, route.imagor, resolved, clientGone.signal);
         bytes = outcome.bytes;
         sourceHost = outcome.sourceHost;
         break;
       }
     }
   } catch (err) {
-    sendError(res, err, job, app.log);
+    sendError(res, err, job, app.log, { imagorBody: !app.settings.disableErrorBody });
     if (isPixgateError(err) && err.code === 'CLIENT_CLOSED') app.metrics.camo.responsesFailed.inc();
   } finally {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -97,4 +125,9 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
     app.log.info({ route: label, status: res.statusCode, ms: Math.round(seconds * 1000), bytes, ...(sourceHost && { host: sourceHost }) }, 'request');
     if (app.log.isLevelEnabled('debug')) app.log.debug({ method: req.method, path: req.url }, 'request path');
   }
+}
+
+/** A hex digest or an unpadded base64 one: go-camo's shapes (an imagor sha1 hash ends with "="). */
+function looksLikeCamoUrl(c: CamoCandidate): boolean {
+  return c.form === 'query' || c.digest.length === 40 || c.digest.length === 27;
 }

@@ -21,3 +21,9 @@ export function isHttp2(res: Res): boolean {
 export function headerString(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
+
+/** The host[:port] the client used to reach us: a source URL pointing there is a request loop. */
+export function requestSelfHosts(req: Req): string[] {
+  const host = headerString(req.headers.host) ?? headerString(req.headers[':authority'] as string | string[] | undefined);
+  return host ? [host.toLowerCase()] : [];
+}

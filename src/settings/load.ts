@@ -144,6 +144,19 @@ function validateTogether(s: Settings): string[] {
   if (s.camoPrefix && !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(s.camoPrefix)) {
     errors.push(`--camo-prefix=${s.camoPrefix}: expected a path such as /camo (PIXGATE_CAMO_PREFIX)`);
   }
+  if (s.imagorSignerTruncate > 0 && s.imagorSignerTruncate < 17) {
+    errors.push(`IMAGOR_SIGNER_TRUNCATE=${s.imagorSignerTruncate}: must be 0 or at least 17, or no signature can ever be recognised (--imagor-signer-truncate)`);
+  }
+  for (const [name, value] of [
+    ['HTTP_LOADER_BLOCK_LOOPBACK_NETWORKS', s.httpLoaderBlockLoopbackNetworks],
+    ['HTTP_LOADER_BLOCK_PRIVATE_NETWORKS', s.httpLoaderBlockPrivateNetworks],
+    ['HTTP_LOADER_BLOCK_LINK_LOCAL_NETWORKS', s.httpLoaderBlockLinkLocalNetworks],
+  ] as const) {
+    if (!value) errors.push(`${name}=false: pixgate always refuses these networks; exempt specific ranges with --allow-network (PIXGATE_ALLOW_NETWORKS)`);
+  }
+  if (s.imagorPrefix && !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(s.imagorPrefix)) {
+    errors.push(`--imagor-prefix=${s.imagorPrefix}: expected a path such as /img (PIXGATE_IMAGOR_PREFIX)`);
+  }
   return errors;
 }
 

@@ -5,6 +5,9 @@
 import type { SettingSpec, SettingValue } from './define.js';
 import { camoSettings } from './table/camo.js';
 import { fetchSettings } from './table/fetch.js';
+import { imagorSettings } from './table/imagor.js';
+import { limitsSettings } from './table/limits.js';
+import { loaderSettings } from './table/loader.js';
 import { observeSettings } from './table/observe.js';
 import { serverSettings } from './table/server.js';
 
@@ -12,6 +15,9 @@ export const settingsTable = {
   ...serverSettings,
   ...camoSettings,
   ...fetchSettings,
+  ...imagorSettings,
+  ...loaderSettings,
+  ...limitsSettings,
   ...observeSettings,
 } as const;
 
@@ -31,4 +37,15 @@ export const strictEnvPrefixes = ['PIXGATE_', 'GOCAMO_', 'IMAGOR_', 'HTTP_LOADER
 export const acknowledgedEnv: Readonly<Record<string, string>> = {
   GOCAMO_QUIC: 'HTTP/3 is not supported (Node has no stable QUIC server); serve HTTP/2 over --ssl-listen.',
   GOCAMO_PROF: 'pprof endpoints do not exist in pixgate; use node --cpu-prof.',
+  VIPS_UNLIMITED: 'limits cannot be switched off in pixgate; raise VIPS_MAX_* instead.',
+  HTTP_LOADER_INSECURE_SKIP_VERIFY_TRANSPORT: 'TLS verification cannot be switched off in pixgate.',
+  HTTP_LOADER_PROXY_URLS: 'per-loader proxies are not supported; use HTTPS_PROXY/HTTP_PROXY.',
+  HTTP_LOADER_PROXY_ALLOWED_SOURCES: 'per-loader proxies are not supported; use HTTPS_PROXY/HTTP_PROXY.',
+  HTTP_LOADER_FORWARD_CLIENT_HEADERS: 'forwarding every client header is refused (it would leak cookies); list names in HTTP_LOADER_FORWARD_HEADERS.',
+  HTTP_LOADER_FORWARD_ALL_HEADERS: 'forwarding every client header is refused (it would leak cookies); list names in HTTP_LOADER_FORWARD_HEADERS.',
+  HTTP_LOADER_OVERRIDE_RESPONSE_HEADERS: 'not supported: response headers come from pixgate\'s cache rules.',
+  IMAGOR_BASE_PATH_REDIRECT: 'not supported: / serves the landing page.',
+  IMAGOR_RESPONSE_RAW_ON_ERROR: 'not supported: errors never echo the source bytes.',
+  VIPS_VECTOR: 'not used by sharp\'s libvips build.',
+  VIPS_DETECTOR_PROBE_SIZE: 'no face detector in pixgate.',
 };

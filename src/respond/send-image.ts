@@ -1,0 +1,48 @@
+/**
+ * Writes a processed (or stored) image: Content-Type, Content-Length, ETag, Last-Modified, Cache-Control,
+ * Vary, and 304 for a matching conditional request. HEAD gets the same headers and no body.
+ */
+import type { Req, Res } from '../server/http-types.js';
+import { headerString } from '../server/http-types.js';
+import { isNotModified } from './cache-headers.js';
+
+export interface ImageResponse {
+  readonly data: Buffer;
+  readonly contentType: string;
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+  readonly cacheControl: string;
+  readonly expiresMs: number | undefined;
+  readonly vary: boolean;
+  readonly extraHeaders?: readonly (readonly [string, string])[];
+}
+
+/** Returns the number of body bytes written. */
+export function sendImage(req: Req, res: Res, img: ImageResponse): number {
+  res.setHeader('ETag', img.etag);
+  res.setHeader('Last-Modified', new Date(img.lastModifiedMs).toUTCString());
+  res.setHeader('Cache-Control', img.cacheControl);
+  if (img.expiresMs !== undefined) res.setHeader('Expires', new Date(img.expiresMs).toUTCString());
+  if (img.vary) res.setHeader('Vary', 'Accept');
+  for (const [name, value] of img.extraHeaders ?? []) res.setHeader(name, value);
+
+  const notModified = isNotModified(
+    { ifNoneMatch: headerString(req.headers['if-none-match']), ifModifiedSince: headerString(req.headers['if-modified-since']) },
+    img.etag,
+    img.lastModifiedMs,
+  );
+  if (notModified) {
+    res.statusCode = 304;
+    res.end();
+    return 0;
+  }
+  res.statusCode = 200;
+  res.setHeader('Content-Type', img.contentType);
+  res.setHeader('Content-Length', img.data.length);
+  if (req.method === 'HEAD') {
+    res.end();
+    return 0;
+  }
+  res.end(img.data);
+  return img.data.length;
+}

@@ -1,0 +1,92 @@
+/** The imagor job: signing, unsafe mode, auto formats, cache headers, timeouts and the processing queue. */
+import { availableParallelism } from 'node:os';
+import { setting, optional } from '../define.js';
+import { bool, duration, int, list, oneOf, secret, string } from '../values.js';
+
+export const imagorSettings = {
+  imagorSecret: optional({
+    env: ['IMAGOR_SECRET'], flags: ['--imagor-secret'], type: secret, group: 'imagor',
+    help: 'HMAC secret for imagor URLs; it signs and verifies. No secret and no unsafe mode: imagor routes are off.',
+  }),
+  imagorOldSecrets: setting({
+    env: ['PIXGATE_IMAGOR_OLD_SECRETS'], flags: ['--imagor-old-secret'], type: list(secret), default: [], group: 'imagor',
+    help: 'Previous imagor secrets that still verify during a rotation (repeatable; comma-separated in env).',
+  }),
+  imagorSignerType: setting({
+    env: ['IMAGOR_SIGNER_TYPE'], flags: ['--imagor-signer-type'], type: oneOf(['sha1', 'sha256', 'sha512'] as const), default: 'sha1',
+    group: 'imagor', help: 'HMAC hash for imagor signatures (imagor silently falls back to sha1 on a typo; pixgate refuses to start).',
+  }),
+  imagorSignerTruncate: setting({
+    env: ['IMAGOR_SIGNER_TRUNCATE'], flags: ['--imagor-signer-truncate'], type: int({ min: 0, max: 88 }), default: 0, group: 'imagor',
+    help: 'Keep only the first N characters of the signature; 0 keeps all. Must be 0 or at least 17 (a shorter hash cannot be told from a path segment).',
+  }),
+  imagorUnsafe: setting({
+    env: ['IMAGOR_UNSAFE'], flags: ['--imagor-unsafe'], type: bool, default: false, group: 'imagor',
+    help: 'Accept unsigned /unsafe/ URLs. Development only: anyone can then make the server fetch and process anything.',
+  }),
+  imagorPrefix: setting({
+    env: ['PIXGATE_IMAGOR_PREFIX'], flags: ['--imagor-prefix'], type: string, default: '', group: 'imagor',
+    help: 'Serve imagor URLs under this path prefix (e.g. /img). Empty: at the root, beside camo URLs.',
+  }),
+  autoWebp: setting({
+    env: ['IMAGOR_AUTO_WEBP'], flags: ['--imagor-auto-webp'], type: bool, default: false, group: 'imagor',
+    help: 'Serve WebP when the Accept header allows it (q-values honoured) and the URL names no format(). Adds Vary: Accept.',
+  }),
+  autoAvif: setting({
+    env: ['IMAGOR_AUTO_AVIF'], flags: ['--imagor-auto-avif'], type: bool, default: false, group: 'imagor',
+    help: 'Serve AVIF when the Accept header allows it and the URL names no format(). Adds Vary: Accept.',
+  }),
+  autoJpeg: setting({
+    env: ['IMAGOR_AUTO_JPEG'], flags: ['--imagor-auto-jpeg'], type: bool, default: false, group: 'imagor',
+    help: 'Serve JPEG when the Accept header allows it and the URL names no format().',
+  }),
+  cacheHeaderTtl: setting({
+    env: ['IMAGOR_CACHE_HEADER_TTL'], flags: ['--imagor-cache-header-ttl'], type: duration, default: 168 * 3_600_000, group: 'imagor',
+    help: 'Cache-Control max-age and s-maxage of processed images.',
+  }),
+  cacheHeaderSwr: setting({
+    env: ['IMAGOR_CACHE_HEADER_SWR'], flags: ['--imagor-cache-header-swr'], type: duration, default: 24 * 3_600_000, group: 'imagor',
+    help: 'Cache-Control stale-while-revalidate (sent only when shorter than the TTL).',
+  }),
+  cacheHeaderNoCache: setting({
+    env: ['IMAGOR_CACHE_HEADER_NO_CACHE'], flags: ['--imagor-cache-header-no-cache'], type: bool, default: false, group: 'imagor',
+    help: 'Send Cache-Control: private, no-cache, no-store, must-revalidate on processed images.',
+  }),
+  disableParamsEndpoint: setting({
+    env: ['IMAGOR_DISABLE_PARAMS_ENDPOINT'], flags: ['--imagor-disable-params-endpoint'], type: bool, default: false, group: 'imagor',
+    help: 'Turn off /params (which in pixgate answers only for URLs whose signature verifies).',
+  }),
+  disableErrorBody: setting({
+    env: ['IMAGOR_DISABLE_ERROR_BODY'], flags: ['--imagor-disable-error-body'], type: bool, default: false, group: 'imagor',
+    help: 'Answer imagor errors with the status only, no JSON body.',
+  }),
+  requestTimeout: setting({
+    env: ['IMAGOR_REQUEST_TIMEOUT'], flags: ['--imagor-request-timeout'], type: duration, default: 30_000, group: 'imagor',
+    help: 'Deadline of a whole imagor request (408 after it).',
+  }),
+  loadTimeout: setting({
+    env: ['IMAGOR_LOAD_TIMEOUT'], flags: ['--imagor-load-timeout'], type: duration, default: 20_000, group: 'imagor',
+    help: 'Deadline of loading a source image, body included (408 after it).',
+  }),
+  processTimeout: setting({
+    env: ['IMAGOR_PROCESS_TIMEOUT'], flags: ['--imagor-process-timeout'], type: duration, default: 20_000, group: 'imagor',
+    help: 'Deadline of processing one image, including the wait for a processing slot (408 after it).',
+  }),
+  saveTimeout: setting({
+    env: ['IMAGOR_SAVE_TIMEOUT'], flags: ['--imagor-save-timeout'], type: duration, default: 20_000, group: 'imagor',
+    help: 'Deadline of saving a result to storage (a failed save is logged, never fails the request).',
+  }),
+  processConcurrency: setting({
+    env: ['IMAGOR_PROCESS_CONCURRENCY'], flags: ['--imagor-process-concurrency'], type: int({ min: 1, max: 1024 }),
+    default: Math.max(1, availableParallelism()), defaultText: 'number of cores', group: 'imagor',
+    help: 'Images processed at once per process. (imagor: unlimited by default; pixgate bounds it.)',
+  }),
+  processQueueSize: setting({
+    env: ['IMAGOR_PROCESS_QUEUE_SIZE'], flags: ['--imagor-process-queue-size'], type: int({ min: 0, max: 100_000 }), default: 64, group: 'imagor',
+    help: 'Requests allowed to wait for a processing slot; beyond it, 429. 0 = no waiting (as imagor\'s 0).',
+  }),
+  lenientFilters: setting({
+    env: ['PIXGATE_LENIENT_FILTERS'], flags: ['--lenient-filters'], type: bool, default: false, group: 'imagor',
+    help: 'Ignore unknown filters and malformed filter arguments, as imagor does, instead of answering 400.',
+  }),
+} as const;
