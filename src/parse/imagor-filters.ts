@@ -1,0 +1,103 @@
+/**
+ * The `filters:` segment of an imagor path: scanning it into `{name, args}` entries, splitting args on
+ * top-level commas, and writing the segment back. Pure text work; what a filter does is the planner's business.
+ */
+import type { Filter } from './imagor-params.js';
+
+/**
+ * Scans `filters:NAME(ARGS):NAME(ARGS)…/IMAGE` with a parenthesis depth counter, so nested `(`, `)`, `:` and
+ * `/` inside args stay in the args (a `watermark(host/filters:label(a):x(y)/a.jpg,0,0,0)` is one filter).
+ * Reproduces imagor's parseFilters quirks on purpose: a name without parentheses is dropped, text between `)`
+ * and the next `:` is dropped, a `:` with no name before it yields an entry with an empty name, an unclosed
+ * `(` swallows the rest of the path. Text that does not start with `filters:` is all image.
+ */
+export function scanFiltersSegment(text: string): { filters: Filter[]; image: string } {
+  if (!text.startsWith('filters:')) return { filters: [], image: text };
+  const body = text.slice('filters:'.length);
+  const filters: Filter[] = [];
+  let image = '';
+  let buf = '';
+  let depth = 0;
+  let name = '';
+  let args = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch === '(') {
+      if (depth === 0) {
+        name = buf;
+        buf = '';
+      } else {
+        buf += ch;
+      }
+      depth++;
+    } else if (ch === ')') {
+      depth--;
+      if (depth === 0) {
+        args = buf;
+        buf = '';
+      } else {
+        buf += ch;
+      }
+    } else if (ch === '/' && depth === 0) {
+      image = body.slice(i + 1);
+      // imagor keeps scanning when the `/` is the last character; nothing is left to scan then.
+      if (image !== '') break;
+    } else if (ch === ':' && depth === 0) {
+      filters.push({ name, args });
+      name = '';
+      args = '';
+      buf = '';
+    } else {
+      buf += ch;
+    }
+  }
+  if (name !== '') filters.push({ name, args });
+  return { filters, image };
+}
+
+/**
+ * Splits filter args on commas outside parentheses (imagor's SplitArgs): `path(a,b),x,y` gives
+ * `['path(a,b)', 'x', 'y']`. Like imagor, '' gives [] and a trailing empty argument is dropped (`a,` gives
+ * `['a']`), while empty arguments before it are kept (`a,,b` gives `['a', '', 'b']`).
+ */
+export function splitFilterArgs(args: string): string[] {
+  const out: string[] = [];
+  if (args === '') return out;
+  let buf = '';
+  let depth = 0;
+  for (const ch of args) {
+    if (ch === ',' && depth === 0) {
+      out.push(buf);
+      buf = '';
+      continue;
+    }
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    buf += ch;
+  }
+  if (buf !== '') out.push(buf);
+  return out;
+}
+
+/** The filter's arguments, split as imagor splits them. */
+export function filterArgs(filter: Filter): string[] {
+  return splitFilterArgs(filter.args);
+}
+
+export function hasFilter(filters: readonly Filter[], name: string): boolean {
+  return filters.some((f) => f.name === name);
+}
+
+/** The last filter with this name (for settings such as `format` or `quality` where the last one counts). */
+export function findLastFilter(filters: readonly Filter[], name: string): Filter | undefined {
+  for (let i = filters.length - 1; i >= 0; i--) {
+    if (filters[i]!.name === name) return filters[i];
+  }
+  return undefined;
+}
+
+/** `filters:a(1):b()` as imagor writes it; '' for an empty list. */
+export function formatFiltersSegment(filters: readonly Filter[]): string {
+  if (filters.length === 0) return '';
+  return 'filters:' + filters.map((f) => `${f.name}(${f.args})`).join(':');
+}
