@@ -17,6 +17,7 @@ import { createApp, StartupError } from './server/app.js';
 import { createHandler } from './server/handler.js';
 import { closeListeners, resolveHttpAddress, startListeners } from './server/listen.js';
 import { formatCamoUrl, signCamoUrl } from './verify/camo-digest.js';
+import { signImagorPath } from './verify/imagor-signature.js';
 import { nodeMac } from './verify/node-mac.js';
 import { packageRoot, version } from './version.js';
 
@@ -75,7 +76,10 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     settings = {
       ...settings,
       camoKeys: settings.camoKeys.length ? settings.camoKeys : [randomBytes(24).toString('base64url')],
+      imagorSecret: settings.imagorSecret ?? randomBytes(24).toString('base64url'),
       allowNetworks: [...settings.allowNetworks, '127.0.0.1/32'],
+      // Dev mode answers on loopback only unless told otherwise.
+      listen: loaded.explicit.has('listen') ? settings.listen : { host: '127.0.0.1', port: settings.listen.port },
     };
     log.warn('development mode: throwaway keys and loopback origins allowed; never use this in production');
   }
@@ -92,7 +96,9 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     if (settings.camoKeys.length === 0) {
       log.warn('no camo key is set, so camo routes are off: set PIXGATE_CAMO_KEYS (or GOCAMO_HMAC, or -k KEY), or try `pixgate dev`');
     }
-    listeners = await startListeners(settings, resolveHttpAddress(settings, loaded.explicit), createHandler(app));
+    listeners = await startListeners(settings, resolveHttpAddress(settings, dev ? new Set([...loaded.explicit, 'listen']) : loaded.explicit), createHandler(app));
+    if (settings.imagorUnsafe) log.warn('IMAGOR_UNSAFE is on: anyone can make this server fetch and process any image through /unsafe/ URLs; never in production');
+    if (!app.imagor.enabled) log.info('no imagor secret is set, so imagor routes are off: set IMAGOR_SECRET to turn them on');
   } catch (err) {
     if (err instanceof StartupError) {
       log.fatal(err.message);
@@ -105,8 +111,14 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
   for (const l of listeners) log.info({ address: l.address }, 'listening');
   if (dev && devOrigin) {
     const base = listeners[0]!.address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
-    const example = formatCamoUrl(base, signCamoUrl(devOrigin.url, settings.camoKeys[0]!, 'hex', nodeMac));
-    process.stdout.write(`\npixgate dev is running. Open this signed camo URL of the bundled sample image:\n\n  ${example}\n\n`);
+    const camo = formatCamoUrl(base, signCamoUrl(devOrigin.url, settings.camoKeys[0]!, 'hex', nodeMac));
+    const path = `fit-in/400x300/filters:format(webp):quality(80)/${devOrigin.url}`;
+    const signer = { secret: settings.imagorSecret!, type: settings.imagorSignerType, truncate: settings.imagorSignerTruncate };
+    const imagor = `${base}/${signImagorPath(path, signer, nodeMac)}/${path}`;
+    process.stdout.write(
+      `\npixgate dev is running with throwaway keys. Open the bundled sample image through pixgate:\n\n` +
+        `  camo (proxied as is):   ${camo}\n  imagor (processed):     ${imagor}\n\n`,
+    );
   }
 
   await new Promise<void>((resolve) => {

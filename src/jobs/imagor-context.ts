@@ -8,6 +8,8 @@ import type { SafeFetcher } from '../load/http-fetch.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createSourcePolicy } from '../policy/source.js';
+import { parseOperations, parsePresets, type Presets } from '../parse/imagor-apply.js';
+import type { ImagorParams } from '../parse/imagor-params.js';
 import type { ProcessOptions } from '../process/process-image.js';
 import { fail } from '../respond/errors.js';
 import type { Settings } from '../settings/table.js';
@@ -37,6 +39,8 @@ export interface ImagorContext {
   readonly flight: SingleFlight<any>;
   load(req: ImagorLoadRequest): Promise<SourceImage>;
   readonly processOptions: Omit<ProcessOptions, 'accept' | 'signal'>;
+  readonly presets: Presets;
+  readonly baseParams: ImagorParams | undefined;
 }
 
 export function createImagorContext(deps: { settings: Settings; fetcher: SafeFetcher; metrics: Metrics; log: Logger }): ImagorContext {
@@ -68,6 +72,8 @@ export function createImagorContext(deps: { settings: Settings; fetcher: SafeFet
   const queue = createWorkQueue(s.processConcurrency, s.processQueueSize);
 
   return {
+    presets: parsePresets(s.presets),
+    baseParams: s.baseParams ? parseOperations(s.baseParams) : undefined,
     enabled: signers.length > 0 || s.imagorUnsafe,
     signers,
     queue,

@@ -4,11 +4,12 @@
  * plus an ETag and Last-Modified on every image.
  */
 import { createHash } from 'node:crypto';
-import { toImagorJson } from '../parse/imagor-params.js';
-import { isColorImage } from '../parse/imagor-path.js';
+import { toImagorJson, type ImagorParams } from '../parse/imagor-params.js';
+import { applyOperations, expandPresets, splitPresetSegment } from '../parse/imagor-apply.js';
+import { isColorImage, parseImagorParamsPath } from '../parse/imagor-path.js';
 import { processImage } from '../process/process-image.js';
 import { cacheControl, NO_CACHE } from '../respond/cache-headers.js';
-import { PixgateError } from '../respond/errors.js';
+import { fail, PixgateError } from '../respond/errors.js';
 import { sendImage, type ImageResponse } from '../respond/send-image.js';
 import type { ImagorCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
@@ -40,10 +41,12 @@ export async function serveImagor(
   req: Req,
   res: Res,
   candidate: ImagorCandidate,
-  resolved: ResolvedImagorRequest,
+  verified: ResolvedImagorRequest,
   clientGone: AbortSignal,
 ): Promise<ImagorOutcome> {
+  let resolved = verified;
   const s = app.settings;
+  resolved = { ...resolved, params: effectiveParams(app, resolved) };
   if (candidate.endpoint === 'params') return sendParams(app, res, resolved);
 
   const accept = headerString(req.headers.accept) ?? '';
@@ -70,6 +73,16 @@ export async function serveImagor(
   return { bytes: sendImage(req, res, response), ...(image.sourceHost && { sourceHost: image.sourceHost }) };
 }
 
+/** The URL's params with its presets expanded underneath and IMAGOR_BASE_PARAMS applied on top. */
+function effectiveParams(app: App, resolved: ResolvedImagorRequest): ImagorParams {
+  let params = resolved.params;
+  const split = splitPresetSegment(resolved.path);
+  if (split) params = { ...expandPresets(split.names, parseImagorParamsPath(split.rest), app.imagor.presets), path: resolved.path, hash: params.hash, unsafe: params.unsafe };
+  if (app.imagor.baseParams) params = applyOperations(params, app.imagor.baseParams);
+  if (params.image === '') fail('INVALID_PARAMS', 'no image');
+  return params;
+}
+
 function sendParams(app: App, res: Res, resolved: ResolvedImagorRequest): ImagorOutcome {
   res.statusCode = 200;
   if (app.settings.disableParamsEndpoint) {
@@ -77,7 +90,11 @@ function sendParams(app: App, res: Res, resolved: ResolvedImagorRequest): Imagor
     res.end();
     return { bytes: 0 };
   }
-  const body = JSON.stringify(toImagorJson(resolved.params), null, 2);
+  // Go's encoding/json escapes these; doing the same keeps the body byte-identical to imagor's.
+  const body = JSON.stringify(toImagorJson(resolved.params), null, 2).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Cache-Control', NO_CACHE);
   res.setHeader('Content-Length', Buffer.byteLength(body));

@@ -1,7 +1,31 @@
 /** The imagor job: signing, unsafe mode, auto formats, cache headers, timeouts and the processing queue. */
 import { availableParallelism } from 'node:os';
 import { setting, optional } from '../define.js';
-import { bool, duration, int, list, oneOf, secret, string } from '../values.js';
+import { parseOperations, parsePresets } from '../../parse/imagor-apply.js';
+import { bool, duration, int, list, oneOf, secret, string, type ValueType } from '../values.js';
+
+/** Validated at start; the text is kept and parsed once more when the app is built. */
+const presetsText: ValueType<string> = {
+  name: 'name=ops;name=ops',
+  parse(raw) {
+    parsePresets(raw);
+    return raw;
+  },
+  format: (v) => v,
+};
+
+const operationsText: ValueType<string> = {
+  name: 'imagor operations',
+  parse(raw) {
+    try {
+      parseOperations(raw);
+    } catch {
+      throw new Error('expected imagor operations such as filters:watermark(logo.png,0,0,0) or fit-in/1000x1000/');
+    }
+    return raw;
+  },
+  format: (v) => v,
+};
 
 export const imagorSettings = {
   imagorSecret: optional({
@@ -84,6 +108,14 @@ export const imagorSettings = {
   processQueueSize: setting({
     env: ['IMAGOR_PROCESS_QUEUE_SIZE'], flags: ['--imagor-process-queue-size'], type: int({ min: 0, max: 100_000 }), default: 64, group: 'imagor',
     help: 'Requests allowed to wait for a processing slot; beyond it, 429. 0 = no waiting (as imagor\'s 0).',
+  }),
+  presets: setting({
+    env: ['PIXGATE_PRESETS'], flags: ['--presets'], type: presetsText, default: '', group: 'imagor',
+    help: 'Named operation sets, e.g. thumb=fit-in/200x200/filters:quality(80);hero=1600x0/. A URL names them with a first segment preset:thumb/ (covered by the signature); its own segments apply on top.',
+  }),
+  baseParams: setting({
+    env: ['IMAGOR_BASE_PARAMS'], flags: ['--imagor-base-params'], type: operationsText, default: '', group: 'imagor',
+    help: 'Operations applied on top of every imagor URL (its segments override, its filters are appended), e.g. filters:watermark(logo.png,0,0,0).',
   }),
   lenientFilters: setting({
     env: ['PIXGATE_LENIENT_FILTERS'], flags: ['--lenient-filters'], type: bool, default: false, group: 'imagor',
