@@ -10,6 +10,7 @@ import { limitsSettings } from './table/limits.js';
 import { loaderSettings } from './table/loader.js';
 import { observeSettings } from './table/observe.js';
 import { serverSettings } from './table/server.js';
+import { storageSettings } from './table/storage.js';
 
 export const settingsTable = {
   ...serverSettings,
@@ -18,6 +19,7 @@ export const settingsTable = {
   ...imagorSettings,
   ...loaderSettings,
   ...limitsSettings,
+  ...storageSettings,
   ...observeSettings,
 } as const;
 
@@ -46,6 +48,7 @@ export const acknowledgedEnv: Readonly<Record<string, string>> = {
   HTTP_LOADER_OVERRIDE_RESPONSE_HEADERS: 'not supported: response headers come from pixgate\'s cache rules.',
   IMAGOR_BASE_PATH_REDIRECT: 'not supported: / serves the landing page.',
   IMAGOR_RESPONSE_RAW_ON_ERROR: 'not supported: errors never echo the source bytes.',
+  S3_LOADER_BUCKET_ROUTER_CONFIG: 'bucket routing is not supported; use one S3_LOADER_BUCKET.',
   VIPS_VECTOR: 'not used by sharp\'s libvips build.',
   VIPS_DETECTOR_PROBE_SIZE: 'no face detector in pixgate.',
 };
