@@ -91,8 +91,9 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     buildDate: settings.appInfoBuildDate ?? '',
   });
   let listeners;
+  let app;
   try {
-    const app = createApp({ settings, version, log, metrics });
+    app = await createApp({ settings, version, log, metrics });
     if (settings.camoKeys.length === 0) {
       log.warn('no camo key is set, so camo routes are off: set PIXGATE_CAMO_KEYS (or GOCAMO_HMAC, or -k KEY), or try `pixgate dev`');
     }
@@ -100,9 +101,10 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     if (settings.imagorUnsafe) log.warn('IMAGOR_UNSAFE is on: anyone can make this server fetch and process any image through /unsafe/ URLs; never in production');
     if (!app.imagor.enabled) log.info('no imagor secret is set, so imagor routes are off: set IMAGOR_SECRET to turn them on');
   } catch (err) {
-    if (err instanceof StartupError) {
-      log.fatal(err.message);
-      process.stderr.write(`pixgate: ${err.message}\n`);
+    if (err instanceof StartupError || err instanceof SettingsError) {
+      const message = err instanceof SettingsError ? `invalid configuration: ${err.errors.join('; ')}` : err.message;
+      log.fatal(message);
+      process.stderr.write(`pixgate: ${message}\n`);
       devOrigin?.close();
       return 2;
     }
@@ -130,6 +132,7 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await closeListeners(listeners, 10_000);
+  await app.close();
   devOrigin?.close();
   return 0;
 }

@@ -93,6 +93,8 @@ export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string,
       headers,
       head: method === 'HEAD',
       mediaType,
+      sniff: !(status === 206 && req.headers.range !== undefined && rangeStart(headerString(upstream.headers['content-range'])) > 0),
+      contentEncoding: headerString(upstream.headers['content-encoding']),
       onBodyError: (err) => {
         const e = classifyBodyError(err, fetchReq);
         if (e.code === 'CONTENT_LENGTH_EXCEEDED') app.metrics.camo.responsesTruncated.inc();
@@ -142,6 +144,11 @@ export function isOwnVia(via: string | undefined, serverName: string): boolean {
   });
 }
 
+/** First byte of a `Content-Range: bytes a-b/n` answer; 0 when absent or unreadable. */
+function rangeStart(contentRange: string | undefined): number {
+  const m = contentRange ? /^\s*bytes\s+(\d+)-/i.exec(contentRange) : null;
+  return m ? Number(m[1]) : 0;
+}
 
 function hostOf(url: string): string {
   try {

@@ -1,49 +1,45 @@
 /**
  * What the imagor job needs, built once from the settings: signers (current secret first, then old ones), the
- * source policy and loaders, the processing queue, the single-flight table, and the processing options.
+ * source policy and loaders in imagor's order (S3, file, then HTTP last), source and result storages, the
+ * processing queue, the single-flight table, presets and base params, and the processing options.
  */
 import sharp from 'sharp';
-import { createHttpLoader } from '../load/http-loader.js';
+import { createHttpLoader, type HttpLoader } from '../load/http-loader.js';
 import type { SafeFetcher } from '../load/http-fetch.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
-import { createSourcePolicy } from '../policy/source.js';
 import { parseOperations, parsePresets, type Presets } from '../parse/imagor-apply.js';
 import type { ImagorParams } from '../parse/imagor-params.js';
+import { createSourcePolicy, type SourcePolicy } from '../policy/source.js';
 import type { ProcessOptions } from '../process/process-image.js';
-import { fail } from '../respond/errors.js';
+import { resolveLimits } from '../policy/limits.js';
 import type { Settings } from '../settings/table.js';
+import { createStores, type Stores } from '../store/create-stores.js';
 import type { ImagorSigner } from '../verify/imagor-signature.js';
 import { createSingleFlight, type SingleFlight } from './single-flight.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
-
-export interface SourceImage {
-  readonly data: Buffer;
-  readonly lastModifiedMs: number | undefined;
-  readonly sourceHost?: string;
-}
-
-export interface ImagorLoadRequest {
-  readonly image: string;
-  readonly signal: AbortSignal;
-  readonly deadline: AbortSignal;
-  readonly clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
-  readonly selfHosts: readonly string[];
-}
 
 export interface ImagorContext {
   /** Routes are on when a secret is set or unsafe mode is on. */
   readonly enabled: boolean;
   readonly signers: readonly ImagorSigner[];
   readonly queue: WorkQueue;
-  readonly flight: SingleFlight<any>;
-  load(req: ImagorLoadRequest): Promise<SourceImage>;
-  readonly processOptions: Omit<ProcessOptions, 'accept' | 'signal'>;
+  readonly flight: SingleFlight<unknown>;
+  readonly http: HttpLoader | undefined;
+  readonly sourcePolicy: SourcePolicy;
+  readonly stores: Stores;
   readonly presets: Presets;
   readonly baseParams: ImagorParams | undefined;
+  readonly processOptions: Omit<ProcessOptions, 'accept' | 'signal'>;
 }
 
-export function createImagorContext(deps: { settings: Settings; fetcher: SafeFetcher; metrics: Metrics; log: Logger }): ImagorContext {
+export async function createImagorContext(deps: {
+  settings: Settings;
+  fetcher: SafeFetcher;
+  metrics: Metrics;
+  log: Logger;
+  workers?: number;
+}): Promise<ImagorContext> {
   const s = deps.settings;
   const signers: ImagorSigner[] = [s.imagorSecret, ...s.imagorOldSecrets]
     .filter((x): x is string => !!x)
@@ -52,7 +48,7 @@ export function createImagorContext(deps: { settings: Settings; fetcher: SafeFet
   sharp.concurrency(s.vipsConcurrency === -1 ? 0 : s.vipsConcurrency);
   sharp.cache({ memory: s.vipsMaxCacheMem, items: s.vipsMaxCacheSize, files: s.vipsMaxCacheFiles });
 
-  const policy = createSourcePolicy({
+  const sourcePolicy = createSourcePolicy({
     baseUrl: s.httpLoaderBaseUrl,
     defaultScheme: s.httpLoaderDefaultScheme,
     allowedSources: s.httpLoaderAllowedSources,
@@ -63,33 +59,35 @@ export function createImagorContext(deps: { settings: Settings; fetcher: SafeFet
     ? undefined
     : createHttpLoader({
         fetcher: deps.fetcher,
-        policy,
+        policy: sourcePolicy,
         accept: s.httpLoaderAccept,
         maxBytes: s.httpLoaderMaxAllowedSize,
         forwardHeaders: s.httpLoaderForwardHeaders,
       });
 
-  const queue = createWorkQueue(s.processConcurrency, s.processQueueSize);
+  const stores = await createStores(s, { maxSourceBytes: s.httpLoaderMaxAllowedSize, workers: deps.workers ?? 1 });
+  const queue = createWorkQueue(s.processConcurrency, s.processQueueSize, (running, waiting) => {
+    deps.metrics.pixgate.queueDepth.set(waiting);
+    deps.metrics.pixgate.inFlight.set(running);
+  });
 
   return {
-    presets: parsePresets(s.presets),
-    baseParams: s.baseParams ? parseOperations(s.baseParams) : undefined,
     enabled: signers.length > 0 || s.imagorUnsafe,
     signers,
     queue,
     flight: createSingleFlight(),
-    async load(req) {
-      if (!http) fail('SOURCE_NOT_ALLOWED', 'no loader can load this image');
-      const loaded = await http.load(req);
-      return { data: loaded.data, lastModifiedMs: loaded.lastModifiedMs, sourceHost: new URL(loaded.url).host };
-    },
+    http,
+    sourcePolicy,
+    stores,
+    presets: parsePresets(s.presets),
+    baseParams: s.baseParams ? parseOperations(s.baseParams) : undefined,
     processOptions: {
-      limits: {
-        maxWidth: s.vipsMaxWidth || 9999,
-        maxHeight: s.vipsMaxHeight || 9999,
-        maxResolution: s.vipsMaxResolution || 81_000_000,
+      limits: resolveLimits({
+        maxWidth: s.vipsMaxWidth,
+        maxHeight: s.vipsMaxHeight,
+        maxResolution: s.vipsMaxResolution,
         maxFrames: s.vipsMaxAnimationFrames,
-      },
+      }),
       autoWebp: s.autoWebp,
       autoAvif: s.autoAvif,
       autoJpeg: s.autoJpeg,
@@ -97,7 +95,7 @@ export function createImagorContext(deps: { settings: Settings; fetcher: SafeFet
       mozjpeg: s.vipsMozjpeg,
       avifSpeed: s.vipsAvifSpeed,
       stripMetadata: s.vipsStripMetadata,
-      stripColorProfile: s.vipsStripColorProfile,
+      stripIcc: s.vipsStripColorProfile,
     },
   };
 }

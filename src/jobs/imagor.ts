@@ -1,19 +1,25 @@
 /**
- * The imagor job, stage by stage: verify the signature (or unsafe mode), parse, decide the source, share
- * identical work, wait for a processing slot (or 429), load, process, and send with imagor's cache headers
- * plus an ETag and Last-Modified on every image.
+ * The imagor job, stage by stage: verify the signature (or unsafe mode), parse and expand presets and base params,
+ * negotiate the output format, look the result up in result storage, share identical work, wait for a processing
+ * slot (or 429), load the source (storages, then loaders, HTTP last), process, store, and send with imagor's cache
+ * headers plus an ETag and Last-Modified on every image.
  */
 import { createHash } from 'node:crypto';
-import { toImagorJson, type ImagorParams } from '../parse/imagor-params.js';
 import { applyOperations, expandPresets, splitPresetSegment } from '../parse/imagor-apply.js';
+import { findLastFilter } from '../parse/imagor-filters.js';
+import { toImagorJson, type ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage, parseImagorParamsPath } from '../parse/imagor-path.js';
-import { processImage } from '../process/process-image.js';
+import { sniffBytes } from '../policy/sniff.js';
+import { chooseOutputFormat, CONTENT_TYPES, isFormatName, type FormatChoice } from '../process/negotiate.js';
+import { processImage, validateFilters } from '../process/process-image.js';
 import { cacheControl, NO_CACHE } from '../respond/cache-headers.js';
-import { fail, PixgateError } from '../respond/errors.js';
-import { sendImage, type ImageResponse } from '../respond/send-image.js';
+import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
+import { sendImage } from '../respond/send-image.js';
 import type { ImagorCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
 import { headerString, requestSelfHosts, type Req, type Res } from '../server/http-types.js';
+import { resultKey, resultKeyInput, storageKey } from '../store/keys.js';
+import { isStorageError, type BlobStore, type StoredBlob } from '../store/result-store.js';
 import { resolveImagorRequest, type ResolvedImagorRequest } from '../verify/imagor-signature.js';
 import { nodeMac } from '../verify/node-mac.js';
 
@@ -22,13 +28,17 @@ export interface ImagorOutcome {
   readonly sourceHost?: string;
 }
 
-/** A processed image as it is shared between identical requests and (later) stored. */
-interface ProducedImage {
+/** A result as identical requests share it: fresh from the processor or read back from result storage. */
+interface Result {
   readonly data: Buffer;
   readonly contentType: string;
-  readonly etag: string;
   readonly lastModifiedMs: number;
-  readonly vary: boolean;
+  readonly sourceHost?: string;
+}
+
+interface Source {
+  readonly data: Buffer;
+  readonly lastModifiedMs: number | undefined;
   readonly sourceHost?: string;
 }
 
@@ -44,46 +54,78 @@ export async function serveImagor(
   verified: ResolvedImagorRequest,
   clientGone: AbortSignal,
 ): Promise<ImagorOutcome> {
-  let resolved = verified;
   const s = app.settings;
-  resolved = { ...resolved, params: effectiveParams(app, resolved) };
-  if (candidate.endpoint === 'params') return sendParams(app, res, resolved);
+  const params = effectiveParams(app, verified);
+  if (candidate.endpoint === 'params') return sendParams(app, res, params);
+  validateFilters(params, app.imagor.processOptions);
 
-  const accept = headerString(req.headers.accept) ?? '';
-  const autoFormat = s.autoWebp || s.autoAvif || s.autoJpeg;
-  const key = `${resolved.path}\n${autoFormat ? accept : ''}`;
+  const accept = headerString(req.headers.accept);
+  const format = negotiate(app, params, accept);
+  // As imagor: the negotiated format becomes an explicit format() for the result key and the processor.
+  const keyed = format.negotiated ? withFilter(params, 'format', format.negotiated) : params;
+  const key = resultKey(resultKeyInput(keyed === params ? params : { ...keyed, path: '' }), app.imagor.stores.resultPathStyle);
   const deadline = AbortSignal.timeout(s.requestTimeout);
-  const flight = app.imagor.flight.run(key, () => produce(app, req, resolved, accept, deadline, clientGone));
-  const { value: image } = await untilClientLeaves(flight, clientGone);
+
+  const { value, shared } = await untilClientLeaves(
+    app.imagor.flight.run(key, () => produce(app, req, keyed, key, deadline, clientGone)),
+    clientGone,
+  );
+  if (shared) app.metrics.pixgate.shared.inc();
+  const result = value as Result;
 
   const reqCacheControl = (headerString(req.headers['cache-control']) ?? '').toLowerCase();
   const ttlSeconds = s.cacheHeaderNoCache || reqCacheControl.includes('no-cache') ? 0 : Math.floor(s.cacheHeaderTtl / 1000);
-  const response: ImageResponse = {
-    data: image.data,
-    contentType: image.contentType,
-    etag: image.etag,
-    lastModifiedMs: image.lastModifiedMs,
+  const bytes = sendImage(req, res, {
+    data: result.data,
+    contentType: result.contentType,
+    etag: `"${createHash('sha1').update(result.data).digest('base64url')}"`,
+    lastModifiedMs: result.lastModifiedMs,
     cacheControl:
       ttlSeconds > 0
         ? cacheControl({ ttlSeconds, swrSeconds: Math.floor(s.cacheHeaderSwr / 1000), private: reqCacheControl.includes('private') })
         : NO_CACHE,
     expiresMs: ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : undefined,
-    vary: image.vary,
-  };
-  return { bytes: sendImage(req, res, response), ...(image.sourceHost && { sourceHost: image.sourceHost }) };
+    vary: format.vary,
+  });
+  return { bytes, ...(result.sourceHost && { sourceHost: result.sourceHost }) };
 }
 
 /** The URL's params with its presets expanded underneath and IMAGOR_BASE_PARAMS applied on top. */
 function effectiveParams(app: App, resolved: ResolvedImagorRequest): ImagorParams {
   let params = resolved.params;
   const split = splitPresetSegment(resolved.path);
-  if (split) params = { ...expandPresets(split.names, parseImagorParamsPath(split.rest), app.imagor.presets), path: resolved.path, hash: params.hash, unsafe: params.unsafe };
-  if (app.imagor.baseParams) params = applyOperations(params, app.imagor.baseParams);
+  if (split) {
+    params = {
+      ...expandPresets(split.names, parseImagorParamsPath(split.rest), app.imagor.presets),
+      path: resolved.path,
+      hash: params.hash,
+      unsafe: params.unsafe,
+    };
+  }
+  if (app.imagor.baseParams) params = { ...applyOperations(params, app.imagor.baseParams), path: '' };
   if (params.image === '') fail('INVALID_PARAMS', 'no image');
   return params;
 }
 
-function sendParams(app: App, res: Res, resolved: ResolvedImagorRequest): ImagorOutcome {
+function negotiate(app: App, params: ImagorParams, accept: string | undefined): FormatChoice {
+  const explicit = findLastFilter(params.filters, 'format')?.args.trim().toLowerCase();
+  const fallback = findLastFilter(params.filters, 'fallback_format')?.args.trim().toLowerCase();
+  const o = app.imagor.processOptions;
+  return chooseOutputFormat({
+    explicit: explicit && isFormatName(explicit) ? explicit : undefined,
+    fallback: fallback && isFormatName(fallback) ? fallback : undefined,
+    accept,
+    autoWebp: o.autoWebp,
+    autoAvif: o.autoAvif,
+    autoJpeg: o.autoJpeg,
+  });
+}
+
+function withFilter(params: ImagorParams, name: string, args: string): ImagorParams {
+  return { ...params, filters: [...params.filters, { name, args }] };
+}
+
+function sendParams(app: App, res: Res, params: ImagorParams): ImagorOutcome {
   res.statusCode = 200;
   if (app.settings.disableParamsEndpoint) {
     res.setHeader('Content-Length', 0);
@@ -91,7 +133,7 @@ function sendParams(app: App, res: Res, resolved: ResolvedImagorRequest): Imagor
     return { bytes: 0 };
   }
   // Go's encoding/json escapes these; doing the same keeps the body byte-identical to imagor's.
-  const body = JSON.stringify(toImagorJson(resolved.params), null, 2).replace(
+  const body = JSON.stringify(toImagorJson(params), null, 2).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
@@ -102,57 +144,174 @@ function sendParams(app: App, res: Res, resolved: ResolvedImagorRequest): Imagor
   return { bytes: Buffer.byteLength(body) };
 }
 
-/** Runs once per distinct request; its only deadline is the request timeout, so one client leaving stops nobody. */
-async function produce(
-  app: App,
-  req: Req,
-  resolved: ResolvedImagorRequest,
-  accept: string,
-  deadline: AbortSignal,
-  clientGone: AbortSignal,
-): Promise<ProducedImage> {
+/**
+ * Runs once per distinct result key: result storage, else load + process + store. Its only deadline is the
+ * request timeout, so one client leaving stops nobody else waiting for the same result.
+ */
+async function produce(app: App, req: Req, params: ImagorParams, key: string, deadline: AbortSignal, clientGone: AbortSignal): Promise<Result> {
   const s = app.settings;
-  const params = resolved.params;
+  const stored = await readResult(app, params, key, deadline);
+  if (stored) return stored;
+
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
   const release = await app.imagor.queue.acquire(AbortSignal.any([processDeadline, clientGone]), processDeadline);
   try {
-    let input: Buffer | undefined;
-    let lastModifiedMs = Date.now();
-    let sourceHost: string | undefined;
-    if (!isColorImage(params.image)) {
-      const loadDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.loadTimeout)]);
-      const source = await app.imagor.load({
-        image: params.image,
-        signal: loadDeadline,
-        deadline: loadDeadline,
-        clientHeaders: req.headers as Record<string, string | string[] | undefined>,
-        selfHosts: requestSelfHosts(req),
-      });
-      input = source.data;
-      sourceHost = source.sourceHost;
-      if (source.lastModifiedMs !== undefined) lastModifiedMs = source.lastModifiedMs;
-      app.metrics.pixgate.bytesLoaded.inc(input.length);
-    }
-    const { image, vary } = await processImage(input, params, {
+    const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
+    const started = process.hrtime.bigint();
+    const { image } = await processImage(source?.data ?? new Uint8Array(0), params, {
       ...app.imagor.processOptions,
-      accept,
       signal: processDeadline,
     });
-    return {
+    app.metrics.pixgate.processDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    app.metrics.pixgate.processed.inc();
+    const result: Result = {
       data: image.data,
       contentType: image.contentType,
-      etag: `"${createHash('sha1').update(image.data).digest('base64url')}"`,
-      lastModifiedMs,
-      vary,
-      ...(sourceHost && { sourceHost }),
+      lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
+      ...(source?.sourceHost && { sourceHost: source.sourceHost }),
     };
+    saveResult(app, key, result);
+    return result;
   } finally {
     release();
   }
 }
 
+/** A stored result, unless there is none, it is stale (modified-time check), or storage fails (logged, counted). */
+async function readResult(app: App, params: ImagorParams, key: string, deadline: AbortSignal): Promise<Result | undefined> {
+  const stores = app.imagor.stores;
+  if (stores.resultStorages.length === 0) return undefined;
+  for (const store of stores.resultStorages) {
+    const blob = await guarded(app, store, 'get', () => store.get(key, deadline));
+    if (!blob) continue;
+    if (stores.modifiedTimeCheck && !isColorImage(params.image)) {
+      const sourceMs = await sourceModifiedMs(app, params.image, deadline);
+      if (sourceMs !== undefined && blob.meta.modifiedMs < sourceMs) {
+        app.metrics.pixgate.resultStorage.inc({ outcome: 'stale' });
+        return undefined;
+      }
+    }
+    app.metrics.pixgate.resultStorage.inc({ outcome: 'hit' });
+    return { data: blob.body, contentType: blob.meta.contentType ?? contentTypeOf(blob.body), lastModifiedMs: blob.meta.modifiedMs };
+  }
+  app.metrics.pixgate.resultStorage.inc({ outcome: 'miss' });
+  return undefined;
+}
+
+function saveResult(app: App, key: string, result: Result): void {
+  const signal = AbortSignal.timeout(app.settings.saveTimeout);
+  for (const store of app.imagor.stores.resultStorages) {
+    void guarded(app, store, 'put', () => store.put(key, result.data, { contentType: result.contentType }, signal));
+  }
+}
+
+/** The source: from source storage, else the file/S3 loaders, else the HTTP loader (then kept in source storage). */
+async function loadSource(app: App, req: Req, image: string, deadline: AbortSignal): Promise<Source> {
+  const s = app.settings;
+  const stores = app.imagor.stores;
+  const loadDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.loadTimeout)]);
+  const skey = storageKey(image, stores.storagePathStyle);
+  const started = process.hrtime.bigint();
+  const done = (loader: string, source: Source): Source => {
+    app.metrics.pixgate.loadDuration.observe({ loader }, Number(process.hrtime.bigint() - started) / 1e9);
+    app.metrics.pixgate.bytesLoaded.inc(source.data.length);
+    return source;
+  };
+
+  for (const store of stores.storages) {
+    const blob = await guarded(app, store, 'get', () => store.get(skey, loadDeadline));
+    if (blob) return done('storage', fromBlob(blob));
+  }
+  let source: Source | undefined;
+  let loaderName = 'http';
+  try {
+    for (const loader of stores.loaders) {
+      const blob = await loader.get(image, { signal: loadDeadline, maxBytes: s.httpLoaderMaxAllowedSize });
+      if (blob) {
+        source = fromBlob(blob);
+        loaderName = loader.name.startsWith('s3') ? 's3' : 'file';
+        break;
+      }
+    }
+    if (!source) {
+      if (!app.imagor.http) fail('UPSTREAM_NOT_FOUND', 'no loader has this image');
+      const loaded = await app.imagor.http.load({
+        image,
+        signal: loadDeadline,
+        deadline: loadDeadline,
+        clientHeaders: req.headers as Record<string, string | string[] | undefined>,
+        selfHosts: requestSelfHosts(req),
+      });
+      source = { data: loaded.data, lastModifiedMs: loaded.lastModifiedMs, sourceHost: new URL(loaded.url).host };
+    }
+  } catch (err) {
+    // A load that ran out of its own deadline is imagor's 408, whatever the loader called it.
+    if (loadDeadline.aborted && isPixgateError(err) && (err.code === 'CLIENT_CLOSED' || err.code === 'UPSTREAM_TIMEOUT')) {
+      throw new PixgateError('REQUEST_TIMEOUT', { detail: 'load deadline', cause: err });
+    }
+    throw err;
+  }
+  const loaded = source;
+  const signal = AbortSignal.timeout(s.saveTimeout);
+  for (const store of stores.storages) void guarded(app, store, 'put', () => store.put(skey, loaded.data, {}, signal));
+  return done(loaderName, loaded);
+}
+
+/** The source's modification time for IMAGOR_MODIFIED_TIME_CHECK: storages, else loaders, else a HEAD. */
+async function sourceModifiedMs(app: App, image: string, signal: AbortSignal): Promise<number | undefined> {
+  const stores = app.imagor.stores;
+  if (stores.storages.length > 0) {
+    for (const store of stores.storages) {
+      const meta = await guarded(app, store, 'stat', () => store.stat(storageKey(image, stores.storagePathStyle), signal));
+      if (meta) return meta.modifiedMs;
+    }
+    return undefined;
+  }
+  for (const loader of stores.loaders) {
+    try {
+      const meta = await loader.stat(image, signal);
+      if (meta) return meta.modifiedMs;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!app.imagor.http) return undefined;
+  try {
+    return await app.imagor.http.lastModified(image, signal);
+  } catch {
+    return undefined; // as imagor: a source that cannot be stat'ed keeps the cached result
+  }
+}
+
+function fromBlob(blob: StoredBlob): Source {
+  return { data: blob.body, lastModifiedMs: blob.meta.modifiedMs };
+}
+
+function contentTypeOf(data: Buffer): string {
+  const kind = sniffBytes(data);
+  return kind in CONTENT_TYPES ? CONTENT_TYPES[kind as keyof typeof CONTENT_TYPES] : kind === 'heif' ? 'image/heif' : 'application/octet-stream';
+}
+
+/** A storage operation that never fails the request: a StorageError is logged, counted, and read as "nothing". */
+async function guarded<T>(app: App, store: BlobStore, op: 'get' | 'stat' | 'put', run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isStorageError(err) && !(err instanceof Error && err.name === 'AbortError')) {
+      app.log.error({ err, store: store.name, op }, 'unexpected storage failure');
+    } else {
+      app.log.warn({ store: store.name, op, detail: isStorageError(err) ? err.detail : 'aborted' }, 'storage failed; going on without it');
+    }
+    app.metrics.pixgate.storageErrors.inc({ store: store.name.split(':')[0] ?? 'store', op });
+    return undefined;
+  }
+}
+
 function untilClientLeaves<T>(work: Promise<T>, clientGone: AbortSignal): Promise<T> {
-  if (clientGone.aborted) return Promise.reject(new PixgateError('CLIENT_CLOSED'));
+  if (clientGone.aborted) {
+    work.catch(() => {});
+    return Promise.reject(new PixgateError('CLIENT_CLOSED'));
+  }
   return new Promise<T>((resolve, reject) => {
     const onGone = () => reject(new PixgateError('CLIENT_CLOSED', { detail: 'client left while processing' }));
     clientGone.addEventListener('abort', onGone, { once: true });
@@ -168,4 +327,3 @@ function untilClientLeaves<T>(work: Promise<T>, clientGone: AbortSignal): Promis
     );
   });
 }
-

@@ -43,6 +43,22 @@ export function createHttpLoader(opts: HttpLoaderOptions) {
   const forward = opts.forwardHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_FORWARDED.has(h));
 
   return {
+    /** The origin's Last-Modified by a HEAD request (IMAGOR_MODIFIED_TIME_CHECK), or undefined. */
+    async lastModified(image: string, signal: AbortSignal): Promise<number | undefined> {
+      const res = await opts.fetcher.fetch({
+        url: opts.policy.resolve(image),
+        method: 'HEAD',
+        headers: { accept: opts.accept },
+        signal,
+        deadline: signal,
+        maxBytes: 0,
+        checkUrl: opts.policy.check,
+      });
+      res.body.destroy();
+      const lm = res.status === 200 ? res.headers['last-modified'] : undefined;
+      const ms = typeof lm === 'string' ? Date.parse(lm) : NaN;
+      return Number.isFinite(ms) ? ms : undefined;
+    },
     async load(req: LoadRequest): Promise<LoadedSource> {
       const url = opts.policy.resolve(req.image);
       const headers: Record<string, string> = { accept: opts.accept };

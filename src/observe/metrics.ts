@@ -62,6 +62,26 @@ export function createMetrics(build: BuildInfo) {
     }),
     bytesLoaded: new Counter({ name: 'pixgate_bytes_loaded_total', help: 'Bytes read from origins and loaders.', registers: [registry] }),
     bytesServed: new Counter({ name: 'pixgate_bytes_served_total', help: 'Body bytes written to clients.', registers: [registry] }),
+    processDuration: new Histogram({
+      name: 'pixgate_process_duration_seconds', help: 'Time to probe, plan and encode one image (not counting the load).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    }),
+    loadDuration: new Histogram({
+      name: 'pixgate_load_duration_seconds', help: 'Time to load a source image, by loader (http, file, s3, storage).',
+      labelNames: ['loader'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    }),
+    resultStorage: new Counter({
+      name: 'pixgate_result_storage_total', help: 'Result storage lookups by outcome (hit, miss, stale).',
+      labelNames: ['outcome'] as const, registers: [registry],
+    }),
+    storageErrors: new Counter({
+      name: 'pixgate_storage_errors_total', help: 'Storage operations that failed (the request went on without them), by store and operation.',
+      labelNames: ['store', 'op'] as const, registers: [registry],
+    }),
+    processed: new Counter({ name: 'pixgate_images_processed_total', help: 'Images processed (result storage misses that ran the processor).', registers: [registry] }),
+    shared: new Counter({ name: 'pixgate_requests_shared_total', help: 'Requests answered by an identical request already in flight.', registers: [registry] }),
+    queueDepth: new Gauge({ name: 'pixgate_queue_depth', help: 'Requests waiting for a processing slot.', registers: [registry] }),
+    inFlight: new Gauge({ name: 'pixgate_jobs_in_flight', help: 'Images being loaded or processed now.', registers: [registry] }),
   };
 
   return { registry, camo, pixgate };

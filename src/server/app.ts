@@ -32,6 +32,8 @@ export interface App {
   readonly defaultHeaders: readonly (readonly [string, string])[];
   readonly routeOptions: RouteOptions;
   readonly imagor: ImagorContext;
+  /** Releases pools and storage clients (after the listeners are closed). */
+  close(): Promise<void>;
 }
 
 export class StartupError extends Error {
@@ -48,7 +50,7 @@ export interface AppDeps {
   readonly metrics: Metrics;
 }
 
-export function createApp({ settings, version, log, metrics }: AppDeps): App {
+export async function createApp({ settings, version, log, metrics }: AppDeps): Promise<App> {
   const addressPolicy = createAddressPolicy({ allowNetworks: [...settings.allowNetworks], denyNetworks: [...settings.denyNetworks] });
   const dispatcher = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
   const fetcher = createSafeFetcher({
@@ -84,9 +86,13 @@ export function createApp({ settings, version, log, metrics }: AppDeps): App {
       }
     : undefined;
 
-  const imagor = createImagorContext({ settings, fetcher, metrics, log });
+  const imagor = await createImagorContext({ settings, fetcher, metrics, log });
 
   return {
+    async close() {
+      await imagor.stores.close();
+      await dispatcher.close();
+    },
     imagor,
     settings,
     version,

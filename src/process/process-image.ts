@@ -1,0 +1,58 @@
+/**
+ * The processing stage as the server calls it: probe the header, plan, execute. Knows nothing of HTTP; the
+ * caller passes the loaded bytes, the parsed URL, the limits and the request's Accept header, and gets the
+ * encoded image and whether `Vary: Accept` must be sent.
+ */
+import type { ImagorParams } from '../parse/imagor-params.js';
+import { isColorImage } from '../parse/imagor-path.js';
+import { resolveLimits, type LimitSettings, type Limits } from '../policy/limits.js';
+import { executePlan, type ProcessedImage } from './execute.js';
+import { prepareFilters } from './filters/registry.js';
+import { buildPlan, type Plan, type PlanOptions } from './plan.js';
+import { colourSource, probeImage } from './probe.js';
+
+export type { ProcessedImage } from './execute.js';
+
+export interface ProcessOptions extends Omit<PlanOptions, 'limits'> {
+  /** Resolved limits, or the raw VIPS_MAX_* settings (0/absent = imagor's defaults). */
+  readonly limits?: Limits | LimitSettings | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ProcessResult {
+  readonly image: ProcessedImage;
+  /** The response depends on the Accept header: send `Vary: Accept`. */
+  readonly vary: boolean;
+  /** The plan as built before execution (a pending trim is completed inside the executor), for logs. */
+  readonly plan: Plan;
+}
+
+function isResolved(limits: Limits | LimitSettings): limits is Limits {
+  return (
+    limits.maxWidth !== undefined && limits.maxHeight !== undefined && limits.maxResolution !== undefined && limits.maxFrames !== undefined
+  );
+}
+
+/**
+ * Checks the URL's filters without any image: INVALID_PARAMS for an unknown filter or a malformed argument
+ * (unless lenient). The server may call this before loading the source to fail fast; processImage does it too.
+ */
+export function validateFilters(params: ImagorParams, options: Pick<ProcessOptions, 'lenientFilters' | 'disabledFilters' | 'registry'> = {}): void {
+  prepareFilters(params.filters, { lenient: options.lenientFilters, disabled: options.disabledFilters, registry: options.registry });
+}
+
+/**
+ * Probe -> plan -> execute. `input` is the loaded source; for a `color:` image (parse/imagor-path.ts isColorImage) it is
+ * ignored and may be empty. Throws PixgateError: INVALID_PARAMS, UNSUPPORTED_FORMAT, TOO_MANY_PIXELS, or the
+ * signal's reason when aborted.
+ */
+export async function processImage(input: Uint8Array, params: ImagorParams, options: ProcessOptions = {}): Promise<ProcessResult> {
+  const limits = options.limits === undefined ? resolveLimits() : isResolved(options.limits) ? options.limits : resolveLimits(options.limits);
+  validateFilters(params, options);
+  const source = isColorImage(params.image)
+    ? colourSource(params.image, params.width, params.height, limits)
+    : await probeImage(input, limits);
+  const plan = buildPlan(params, source, { ...options, limits });
+  const image = await executePlan(plan, input, options.signal);
+  return { image, vary: plan.vary, plan };
+}
