@@ -74,8 +74,9 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
   }
 
   async function fetchOne(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, req: OriginRequest) {
+    let res: Dispatcher.ResponseData;
     try {
-      return await opts.dispatcher.request({
+      res = await opts.dispatcher.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method,
@@ -85,6 +86,11 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
     } catch (err) {
       throw classifyFetchError(err, req, denied);
     }
+    // undici's body emits an error when it is destroyed before its end (a redirect, a refused status, a cut
+    // download). Unheard, that error would be an uncaught exception; readers still see it through their own
+    // listeners and iterators.
+    res.body.on('error', ignore);
+    return res;
   }
 
   return {
@@ -229,17 +235,26 @@ function decodeBody(body: Readable, encoding: string): Readable {
     fail('UNSUPPORTED_FORMAT', `content-encoding ${encoding}`);
   }
   body.on('error', (e) => decoder.destroy(e));
+  decoder.on('close', () => body.destroy());
   return body.pipe(decoder);
 }
+
+function ignore(): void {}
 
 /** Passes bytes through until `max`, then fails the stream (and the source) with CONTENT_LENGTH_EXCEEDED. */
 function capBytes(max: number, source: Readable): Transform {
   let seen = 0;
   const t = new Transform({
+    // Whoever gives up on the capped stream gives up on the origin's body too, so its connection is released.
+    destroy(err, cb) {
+      source.destroy();
+      cb(err);
+    },
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       seen += chunk.length;
       if (seen > max) {
-        source.destroy();
+        // Fails this stream first, so readers see CONTENT_LENGTH_EXCEEDED and not the source's abort; the destroy
+        // hook then releases the source.
         cb(new PixgateError('CONTENT_LENGTH_EXCEEDED', { detail: `body passed ${max} bytes` }));
         return;
       }

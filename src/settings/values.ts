@@ -2,6 +2,7 @@
  * Value types for the settings table: pure string -> value parsers. Each throws a plain Error with a short
  * explanation ("expected a duration like 4s"); settings/load.ts adds the setting's names to it.
  */
+import { parseNetwork } from '../policy/address.js';
 
 export interface ValueType<T> {
   /** Shown in --help and docs, e.g. `duration`, `sha1|sha256|sha512`. */
@@ -190,6 +191,9 @@ export const cidr: ValueType<string> = {
     const bits = m[2] === undefined ? (isV6 ? 128 : 32) : Number(m[2]);
     if (bits > (isV6 ? 128 : 32)) throw new Error('CIDR prefix too long');
     if (!isV6 && !/^\d{1,3}(\.\d{1,3}){3}$/.test(m[1]!)) throw new Error('expected a dotted IPv4 address');
+    // The address policy is the judge of what an address is (octets up to 255, no leading zeros, valid IPv6):
+    // anything it would refuse later must stop here, with the setting's name, not crash the start.
+    if (!parseNetwork(`${m[1]}/${bits}`)) throw new Error('expected an address or CIDR range, e.g. 127.0.0.0/8 or ::1/128');
     return `${m[1]}/${bits}`;
   },
   format: (v) => v,

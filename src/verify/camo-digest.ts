@@ -5,7 +5,7 @@
  * comparisons are constant-time on fixed-size digests. Pure: the MAC is passed in.
  */
 import { fail } from '../respond/errors.js';
-import { decodeBase64Url, decodeHex, encodeBase64Url, encodeHex, equalBytesConstantTime, fromUtf8, utf8 } from './encoding.js';
+import { decodeBase64Url, decodeHex, encodeBase64Url, encodeHex, equalBytesConstantTime, utf8 } from './encoding.js';
 import type { MacFn } from './mac.js';
 
 export type CamoEncoding = 'hex' | 'base64';
@@ -35,10 +35,16 @@ function verifyBytes(digest: Uint8Array, message: Uint8Array, keys: readonly str
   return ok;
 }
 
+// Fatal, so that invalid bytes are refused while a URL that really contains U+FFFD still decodes; a BOM is kept,
+// so the text is exactly what was signed.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeUrlBytes(bytes: Uint8Array): string {
-  const text = fromUtf8(bytes);
-  if (text.includes('\uFFFD')) fail('BAD_URL', 'source URL is not valid UTF-8');
-  return text;
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    fail('BAD_URL', 'source URL is not valid UTF-8');
+  }
 }
 
 /** Verifies `/<digest>/<encoded-url>` and returns the signed URL text, or throws BAD_SIGNATURE. */

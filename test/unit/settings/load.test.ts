@@ -1,0 +1,165 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadSettings, SettingsError, suggest } from '../../../src/settings/load.js';
+import { settingEntries } from '../../../src/settings/table.js';
+
+/** The error list of a load that must fail. */
+function errorsOf(env: Record<string, string>, argv: readonly string[] = []): readonly string[] {
+  try {
+    loadSettings(env, argv);
+  } catch (err) {
+    if (err instanceof SettingsError) return err.errors;
+    throw err;
+  }
+  assert.fail('expected a SettingsError');
+}
+
+describe('values and precedence', () => {
+  test('with nothing given, every setting has its default (go-camo defaults for the camo flags)', () => {
+    const { settings, explicit, warnings } = loadSettings({}, []);
+    assert.deepEqual(settings.camoKeys, []);
+    assert.equal(settings.maxRedirects, 3);
+    assert.equal(settings.timeout, 4000);
+    assert.deepEqual(settings.listen, { host: '0.0.0.0', port: 8080 });
+    assert.equal(settings.metrics, false);
+    assert.equal(settings.xForwardedFor, false);
+    assert.equal(explicit.size, 0);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('reads go-camo and pixgate env names', () => {
+    assert.equal(loadSettings({ GOCAMO_TIMEOUT: '2s' }, []).settings.timeout, 2000);
+    assert.equal(loadSettings({ PIXGATE_TIMEOUT: '250ms' }, []).settings.timeout, 250);
+    assert.deepEqual(loadSettings({ GOCAMO_HMAC: 'a, b' }, []).settings.camoKeys, ['a', 'b']);
+  });
+
+  test('a flag overrides the environment', () => {
+    const { settings, explicit } = loadSettings({ PIXGATE_TIMEOUT: '2s' }, ['--timeout', '5s']);
+    assert.equal(settings.timeout, 5000);
+    assert.ok(explicit.has('timeout'));
+  });
+
+  test('repeated list flags accumulate and replace the env list', () => {
+    const { settings } = loadSettings({ PIXGATE_CAMO_KEYS: 'env-a,env-b' }, ['-k', 'flag-a', '--key', 'flag-b']);
+    assert.deepEqual(settings.camoKeys, ['flag-a', 'flag-b']);
+  });
+
+  test('takes --name value, --name=value, -kVALUE and -k VALUE', () => {
+    const { settings } = loadSettings({}, ['--max-redirects=5', '--timeout', '1s', '-kone', '-k', 'two']);
+    assert.equal(settings.maxRedirects, 5);
+    assert.equal(settings.timeout, 1000);
+    assert.deepEqual(settings.camoKeys, ['one', 'two']);
+  });
+
+  test('a boolean flag takes no argument, and --flag=false turns it off', () => {
+    const on = loadSettings({}, ['--metrics', '-k', 'x']).settings;
+    assert.equal(on.metrics, true);
+    assert.deepEqual(on.camoKeys, ['x']);
+    assert.equal(loadSettings({ PIXGATE_METRICS: 'true' }, ['--metrics=false']).settings.metrics, false);
+  });
+
+  test('two env names of one setting may both be set to the same value', () => {
+    assert.deepEqual(loadSettings({ GOCAMO_HMAC: 'k', PIXGATE_CAMO_KEYS: 'k' }, []).settings.camoKeys, ['k']);
+  });
+
+  test('ignores environment variables outside our prefixes', () => {
+    assert.doesNotThrow(() => loadSettings({ PATH: '/bin', HOME: '/root', TIMEOUT: 'x', NODE_OPTIONS: '' }, []));
+  });
+
+  test('accepts an acknowledged peer variable with a warning that says why', () => {
+    const { warnings } = loadSettings({ GOCAMO_QUIC: 'true' }, []);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^GOCAMO_QUIC is not supported/);
+  });
+
+  test('returns frozen settings', () => {
+    const { settings } = loadSettings({}, []);
+    assert.ok(Object.isFrozen(settings));
+  });
+});
+
+describe('errors name the setting', () => {
+  test('an invalid env value names the variable, the flag and what was expected', () => {
+    assert.deepEqual(errorsOf({ PIXGATE_TIMEOUT: '4x' }), ['PIXGATE_TIMEOUT=4x: expected a duration like 4s, 500ms, 1m30s or 168h (--timeout)']);
+  });
+
+  test('an invalid flag value names the flag', () => {
+    assert.deepEqual(errorsOf({}, ['--max-redirects', '99']), ['--max-redirects=99: expected an integer from 0 to 20 (--max-redirects)']);
+  });
+
+  test('a secret value is never repeated in a message', (t) => {
+    const entry = settingEntries.find(([, spec]) => spec.type.secret && !spec.type.isList && spec.env.length > 0);
+    if (!entry) return t.skip('the table has no single-valued secret setting');
+    const name = entry[1].env[0]!;
+    const errors = errorsOf({ [name]: '' });
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, new RegExp(`^${name}=\\*\\*\\*: `));
+  });
+
+  test('an empty key list is no key at all (camo off), not an error', () => {
+    assert.deepEqual(loadSettings({ GOCAMO_HMAC: ' , ' }, []).settings.camoKeys, []);
+  });
+
+  test('an unknown variable in one of our prefixes is an error with a suggestion', () => {
+    assert.deepEqual(errorsOf({ PIXGATE_TIMOUT: '4s' }), ['PIXGATE_TIMOUT: unknown setting (did you mean PIXGATE_TIMEOUT?)']);
+    assert.deepEqual(errorsOf({ GOCAMO_MAXSIZE: '10' }), ['GOCAMO_MAXSIZE: unknown setting (did you mean GOCAMO_MAX_SIZE?)']);
+    assert.deepEqual(errorsOf({ GOCAMO_SOMETHING_ELSE_ENTIRELY: '1' }), ['GOCAMO_SOMETHING_ELSE_ENTIRELY: unknown setting']);
+  });
+
+  test('an unknown flag is an error with a suggestion', () => {
+    assert.deepEqual(errorsOf({}, ['--max-redirect', '3']), ['--max-redirect: unknown flag (did you mean --max-redirects?)', 'unexpected argument "3"']);
+  });
+
+  test('a flag without its value at the end of the line', () => {
+    assert.deepEqual(errorsOf({}, ['--timeout']), ['--timeout: expects a value (duration)']);
+  });
+
+  test('a stray positional argument', () => {
+    assert.deepEqual(errorsOf({}, ['serve-me']), ['unexpected argument "serve-me"']);
+  });
+
+  test('two env names of one setting with different values, without the values', () => {
+    const errors = errorsOf({ GOCAMO_HMAC: 'secret-a', PIXGATE_CAMO_KEYS: 'secret-b' });
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /PIXGATE_CAMO_KEYS and GOCAMO_HMAC are both set, to different values/);
+    assert.doesNotMatch(errors[0]!, /secret-/);
+  });
+
+  test('every problem is reported at once', () => {
+    const errors = errorsOf({ PIXGATE_TIMEOUT: 'soon', PIXGATE_TIMOUT: '1s' }, ['--max-redirects', 'x', '--nope']);
+    assert.equal(errors.length, 4);
+  });
+
+  test('--ssl-listen needs --ssl-key and --ssl-cert, and they need it', () => {
+    assert.match(errorsOf({}, ['--ssl-listen', ':8443'])[0]!, /--ssl-listen needs both --ssl-key and --ssl-cert/);
+    assert.match(errorsOf({}, ['--ssl-key', 'k.pem', '--ssl-cert', 'c.pem'])[0]!, /--ssl-listen is not/);
+    assert.doesNotThrow(() => loadSettings({}, ['--ssl-listen', ':8443', '--ssl-key', 'k.pem', '--ssl-cert', 'c.pem']));
+  });
+
+  test('--camo-prefix must be a path', () => {
+    assert.match(errorsOf({}, ['--camo-prefix', 'camo'])[0]!, /--camo-prefix=camo: expected a path/);
+    assert.equal(loadSettings({}, ['--camo-prefix', '/camo']).settings.camoPrefix, '/camo');
+  });
+});
+
+describe('suggest', () => {
+  test('proposes the closest known name when it is close, in any case', () => {
+    assert.equal(suggest('--max-redirect', ['--max-redirects', '--max-size']), ' (did you mean --max-redirects?)');
+    assert.equal(suggest('pixgate_timeout', ['PIXGATE_TIMEOUT']), ' (did you mean PIXGATE_TIMEOUT?)');
+  });
+  test('proposes nothing for a distant name', () => {
+    assert.equal(suggest('--colour', ['--max-redirects', '--timeout']), '');
+  });
+});
+
+describe('the table', () => {
+  test('no two settings share an env name or a flag', () => {
+    const seen = new Map<string, string>();
+    for (const [key, spec] of settingEntries) {
+      for (const name of [...spec.env, ...spec.flags, ...(spec.short ? [spec.short] : [])]) {
+        assert.equal(seen.get(name), undefined, `${name} is used by ${seen.get(name)} and ${key}`);
+        seen.set(name, key);
+      }
+    }
+  });
+});
