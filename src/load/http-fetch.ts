@@ -48,6 +48,11 @@ export interface SafeFetcherOptions {
   readonly userAgent: string;
   readonly via: string;
   readonly onDenied?: (reason: FetchDeniedReason) => void;
+  /**
+   * Checks made only for URLs that go through an outbound proxy, where the connect-time check cannot run: an IP
+   * literal host must pass the address policy, and the proxy itself is not a valid target.
+   */
+  readonly checkProxied?: (url: URL) => void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -61,7 +66,9 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
 
   function checkHop(raw: string | URL, req: OriginRequest, hop: number): URL {
     try {
-      return checkSourceUrl(raw, req, opts.allowCredentialUrls);
+      const url = checkSourceUrl(raw, req, opts.allowCredentialUrls);
+      opts.checkProxied?.(url);
+      return url;
     } catch (err) {
       if (isPixgateError(err)) {
         denied(reasonOf(err));

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { createSafeFetcher, type SafeFetcher } from '../load/http-fetch.js';
 import { createSafeAgent } from '../load/safe-agent.js';
+import { createOutbound } from '../load/outbound.js';
+import { hostIpLiteral } from '../policy/local-names.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createAddressPolicy, type AddressPolicy } from '../policy/address.js';
@@ -52,9 +54,27 @@ export interface AppDeps {
 
 export async function createApp({ settings, version, log, metrics }: AppDeps): Promise<App> {
   const addressPolicy = createAddressPolicy({ allowNetworks: [...settings.allowNetworks], denyNetworks: [...settings.denyNetworks] });
-  const dispatcher = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
+  const direct = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
+  const outbound = createOutbound({
+    direct,
+    httpProxy: settings.httpProxy,
+    httpsProxy: settings.httpsProxy,
+    noProxy: settings.noProxy,
+    keepAlive: !settings.noBackendKeepAlive,
+  });
+  const proxyHosts = [settings.httpProxy, settings.httpsProxy].filter((p): p is string => !!p).map(proxyHost);
+  const dispatcher = outbound.dispatcher;
   const fetcher = createSafeFetcher({
     dispatcher,
+    checkProxied: (url) => {
+      if (!outbound.isProxied(url)) return;
+      if (proxyHosts.includes(url.host.toLowerCase())) fail('FILTER_REJECTED', 'source URL is the outbound proxy');
+      const literal = hostIpLiteral(url.hostname);
+      if (literal) {
+        const verdict = addressPolicy.check(literal);
+        if (verdict.denied) fail('ADDRESS_DENIED', `proxied literal ${literal} in ${verdict.range}`);
+      }
+    },
     maxRedirects: settings.maxRedirects,
     allowCredentialUrls: settings.allowCredentialUrls,
     userAgent: settings.userAgent,
@@ -113,4 +133,12 @@ export async function createApp({ settings, version, log, metrics }: AppDeps): P
       metricsEnabled: settings.metrics,
     },
   };
+}
+
+function proxyHost(uri: string): string {
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `http://${uri}`).host.toLowerCase();
+  } catch {
+    throw new StartupError(`HTTP_PROXY/HTTPS_PROXY=${uri}: not a URL or host:port`);
+  }
 }

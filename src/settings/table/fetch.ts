@@ -1,5 +1,5 @@
 /** The safe fetcher shared by both jobs: network policy, redirects, timeouts and keep-alive. */
-import { setting } from '../define.js';
+import { optional, setting } from '../define.js';
 import { bool, cidr, duration, int, list, string } from '../values.js';
 
 export const fetchSettings = {
@@ -30,5 +30,17 @@ export const fetchSettings = {
   userAgent: setting({
     env: ['PIXGATE_USER_AGENT', 'GOCAMO_USER_AGENT'], flags: ['--user-agent'], type: string, default: 'pixgate', group: 'fetch',
     help: 'User-Agent sent to origins.',
+  }),
+  httpProxy: optional({
+    env: ['HTTP_PROXY', 'http_proxy'], type: string, group: 'fetch',
+    help: 'Outbound proxy for http:// origins (URL or host:port). Behind a proxy the connect-time address check cannot see the destination; IP literals, names, rules and redirects are still checked.',
+  }),
+  httpsProxy: optional({
+    env: ['HTTPS_PROXY', 'https_proxy'], type: string, group: 'fetch',
+    help: 'Outbound proxy for https:// origins (CONNECT tunnel).',
+  }),
+  noProxy: setting({
+    env: ['NO_PROXY', 'no_proxy'], type: string, default: '', group: 'fetch',
+    help: 'Hosts reached directly, not through the proxy (comma-separated; .suffix; * for all).',
   }),
 } as const;
