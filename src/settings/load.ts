@@ -4,7 +4,7 @@
  * the setting (`PIXGATE_TIMEOUT=4x: expected a duration like 4s ... (--timeout)`), with a "did you mean".
  */
 import type { SettingSpec } from './define.js';
-import { acknowledgedEnv, settingEntries, settingsTable, strictEnvPrefixes, type SettingKey, type Settings } from './table.js';
+import { acknowledgedEnv, settingEntries, settingsTable, strictEnvPrefixes, unsupportedNames, type SettingKey, type Settings } from './table.js';
 
 export class SettingsError extends Error {
   constructor(readonly errors: readonly string[]) {
@@ -65,6 +65,10 @@ export function loadSettings(env: Env, argv: readonly string[]): LoadedSettings 
     const raw = env[name];
     if (raw === undefined) continue;
     if (envIndex.has(name)) continue;
+    if (unsupportedNames[name]) {
+      errors.push(`${name} is not supported: ${unsupportedNames[name]}`);
+      continue;
+    }
     if (acknowledgedEnv[name]) {
       warnings.push(`${name} is not supported and has no effect: ${acknowledgedEnv[name]}`);
       continue;
@@ -103,6 +107,10 @@ export function loadSettings(env: Env, argv: readonly string[]): LoadedSettings 
       inline = arg.slice(2);
     }
     const key = flagIndex.get(name);
+    if (!key && unsupportedNames[name]) {
+      errors.push(`${name} is not supported: ${unsupportedNames[name]}`);
+      continue;
+    }
     if (!key) {
       errors.push(`${name}: unknown flag${suggest(name, [...flagIndex.keys()])}`);
       continue;

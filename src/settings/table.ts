@@ -33,12 +33,21 @@ export const settingEntries = Object.entries(settingsTable) as [SettingKey, Sett
 export const strictEnvPrefixes = ['PIXGATE_', 'GOCAMO_', 'IMAGOR_', 'HTTP_LOADER_', 'VIPS_'] as const;
 
 /**
+ * go-camo flags and env names whose feature pixgate does not have: asking for one stops the start with the reason,
+ * since the user expects a behaviour that would silently be missing.
+ */
+export const unsupportedNames: Readonly<Record<string, string>> = {
+  '--quic': 'HTTP/3 is not supported (Node has no stable QUIC server); --ssl-listen serves HTTP/2 and HTTP/1.1.',
+  GOCAMO_QUIC: 'HTTP/3 is not supported (Node has no stable QUIC server); --ssl-listen serves HTTP/2 and HTTP/1.1.',
+  '--prof': 'pprof endpoints do not exist in pixgate (they would be public); profile with node --cpu-prof.',
+  GOCAMO_PROF: 'pprof endpoints do not exist in pixgate (they would be public); profile with node --cpu-prof.',
+};
+
+/**
  * Names that peers read but pixgate does not: accepted with a warning that says why, so a migrated config still
  * starts. Later issues move names out of here as they are implemented.
  */
 export const acknowledgedEnv: Readonly<Record<string, string>> = {
-  GOCAMO_QUIC: 'HTTP/3 is not supported (Node has no stable QUIC server); serve HTTP/2 over --ssl-listen.',
-  GOCAMO_PROF: 'pprof endpoints do not exist in pixgate; use node --cpu-prof.',
   VIPS_UNLIMITED: 'limits cannot be switched off in pixgate; raise VIPS_MAX_* instead.',
   HTTP_LOADER_INSECURE_SKIP_VERIFY_TRANSPORT: 'TLS verification cannot be switched off in pixgate.',
   HTTP_LOADER_PROXY_URLS: 'per-loader proxies are not supported; use HTTPS_PROXY/HTTP_PROXY.',

@@ -67,9 +67,15 @@ describe('values and precedence', () => {
   });
 
   test('accepts an acknowledged peer variable with a warning that says why', () => {
-    const { warnings } = loadSettings({ GOCAMO_QUIC: 'true' }, []);
+    const { warnings } = loadSettings({ IMAGOR_BASE_PATH_REDIRECT: '/x' }, []);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^GOCAMO_QUIC is not supported/);
+    assert.match(warnings[0]!, /^IMAGOR_BASE_PATH_REDIRECT is not supported and has no effect: /);
+  });
+
+  test('refuses a peer feature pixgate lacks, as env or flag, with the reason', () => {
+    for (const [env, argv] of [[{ GOCAMO_QUIC: 'true' }, []], [{}, ['--quic']], [{}, ['--prof']]] as const) {
+      assert.throws(() => loadSettings(env, argv), (e: SettingsError) => /is not supported: /.test(e.errors.join('\n')));
+    }
   });
 
   test('returns frozen settings', () => {
