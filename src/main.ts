@@ -15,6 +15,8 @@ import { loadSettings, SettingsError } from './settings/load.js';
 import type { Settings } from './settings/table.js';
 import { createApp, StartupError } from './server/app.js';
 import { createHandler } from './server/handler.js';
+import { forWorker, isClusterWorker, notifyReady, resolveWorkerCount, runPrimary, waitForShutdown, withFleetMetrics } from './server/cluster.js';
+import { PLAYGROUND_PATH } from './route/route.js';
 import { closeListeners, resolveHttpAddress, startListeners } from './server/listen.js';
 import { formatCamoUrl, signCamoUrl } from './verify/camo-digest.js';
 import { signImagorPath } from './verify/imagor-signature.js';
@@ -22,6 +24,9 @@ import { nodeMac } from './verify/node-mac.js';
 import { packageRoot, version } from './version.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** How long requests in flight get to finish after SIGTERM. */
+const DRAIN_MS = 10_000;
 
 export async function main(argv: readonly string[], env: Env): Promise<number> {
   const [first, ...rest] = argv;
@@ -66,15 +71,21 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     throw err;
   }
   let settings: Settings = loaded.settings;
-  const log = createLogger({ json: settings.logJson, timestamps: !settings.noLogTs, verbose: settings.verbose });
-  for (const w of loaded.warnings) log.warn(w);
+  const log = forWorker(createLogger({ json: settings.logJson, timestamps: !settings.noLogTs, verbose: settings.verbose }));
+  if (!isClusterWorker()) for (const w of loaded.warnings) log.warn(w); // in a cluster, the primary said them
 
   const dev = devCommand || settings.dev;
+  // --workers: the primary only supervises, and each worker runs the rest of serve(). Dev mode is one process.
+  const workers = dev ? 1 : resolveWorkerCount(settings.workers);
+  if (dev && settings.workers !== 1) log.warn('dev mode runs one process: --workers is ignored');
+  if (workers > 1 && !isClusterWorker()) return runPrimary({ workers, log, drainMs: DRAIN_MS, socketPath: settings.socketListen });
+
   let devOrigin: { url: string; close(): void } | undefined;
   if (dev) {
     devOrigin = await startSampleOrigin();
     settings = {
       ...settings,
+      dev: true,
       camoKeys: settings.camoKeys.length ? settings.camoKeys : [randomBytes(24).toString('base64url')],
       imagorSecret: settings.imagorSecret ?? randomBytes(24).toString('base64url'),
       allowNetworks: [...settings.allowNetworks, '127.0.0.1/32'],
@@ -84,20 +95,20 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     log.warn('development mode: throwaway keys and loopback origins allowed; never use this in production');
   }
 
-  const metrics = createMetrics({
+  const metrics = withFleetMetrics(createMetrics({
     version: settings.appInfoVersion ?? version,
     revision: settings.appInfoRevision ?? '',
     branch: settings.appInfoBranch ?? '',
     buildDate: settings.appInfoBuildDate ?? '',
-  });
+  }));
   let listeners;
   let app;
   try {
-    app = await createApp({ settings, version, log, metrics });
+    app = await createApp({ settings, version, log, metrics, devSampleUrl: devOrigin?.url, workers });
     if (settings.camoKeys.length === 0) {
       log.warn('no camo key is set, so camo routes are off: set PIXGATE_CAMO_KEYS (or GOCAMO_HMAC, or -k KEY), or try `pixgate dev`');
     }
-    listeners = await startListeners(settings, resolveHttpAddress(settings, dev ? new Set([...loaded.explicit, 'listen']) : loaded.explicit), createHandler(app));
+    listeners = await startListeners(settings, resolveHttpAddress(settings, dev ? new Set([...loaded.explicit, 'listen']) : loaded.explicit), createHandler(app), { sharedSocket: isClusterWorker() });
     if (settings.imagorUnsafe) log.warn('IMAGOR_UNSAFE is on: anyone can make this server fetch and process any image through /unsafe/ URLs; never in production');
     if (!app.imagor.enabled) log.info('no imagor secret is set, so imagor routes are off: set IMAGOR_SECRET to turn them on');
   } catch (err) {
@@ -111,6 +122,7 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     throw err;
   }
   for (const l of listeners) log.info({ address: l.address }, 'listening');
+  notifyReady();
   if (dev && devOrigin) {
     const base = listeners[0]!.address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
     const camo = formatCamoUrl(base, signCamoUrl(devOrigin.url, settings.camoKeys[0]!, 'hex', nodeMac));
@@ -119,19 +131,13 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     const imagor = `${base}/${signImagorPath(path, signer, nodeMac)}/${path}`;
     process.stdout.write(
       `\npixgate dev is running with throwaway keys. Open the bundled sample image through pixgate:\n\n` +
-        `  camo (proxied as is):   ${camo}\n  imagor (processed):     ${imagor}\n\n`,
+        `  camo (proxied as is):   ${camo}\n  imagor (processed):     ${imagor}\n\n` +
+        `Try operations on any image in the playground: ${base}${PLAYGROUND_PATH}/\n\n`,
     );
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  await closeListeners(listeners, 10_000);
+  await waitForShutdown(log);
+  await closeListeners(listeners, DRAIN_MS);
   await app.close();
   devOrigin?.close();
   return 0;
@@ -157,7 +163,8 @@ export function exitWith(log: Logger | undefined, code: number): never {
 main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;
-    if (code === 0) setTimeout(() => process.exit(0), 100).unref();
+    // Whatever the code: a cluster worker's IPC channel would otherwise keep it alive.
+    setTimeout(() => process.exit(code), 100).unref();
   },
   (err) => {
     process.stderr.write(`pixgate: fatal: ${(err as Error)?.stack ?? err}\n`);

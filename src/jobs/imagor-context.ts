@@ -96,6 +96,9 @@ export async function createImagorContext(deps: {
       avifSpeed: s.vipsAvifSpeed,
       stripMetadata: s.vipsStripMetadata,
       stripIcc: s.vipsStripColorProfile,
+      maxFilterOps: s.vipsMaxFilterOps,
+      disableBlur: s.vipsDisableBlur,
+      disabledFilters: s.vipsDisableFilters,
     },
   };
 }

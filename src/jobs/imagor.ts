@@ -1,17 +1,32 @@
 /**
  * The imagor job, stage by stage: verify the signature (or unsafe mode), parse and expand presets and base params,
- * negotiate the output format, look the result up in result storage, share identical work, wait for a processing
- * slot (or 429), load the source (storages, then loaders, HTTP last), process, store, and send with imagor's cache
- * headers plus an ETag and Last-Modified on every image.
+ * read the response filters (expire -> 410, raw, preview; expire, attachment and max_age are then dropped so they
+ * never change the result key), negotiate the output format, look the result up in result storage, share
+ * identical work, wait for a processing slot (or 429), load the source (storages, then loaders, HTTP last),
+ * process (or describe it, for /meta; or nothing, for raw()), store, and send with imagor's cache headers,
+ * Content-Disposition, and an ETag and Last-Modified on every image.
  */
 import { createHash } from 'node:crypto';
 import { applyOperations, expandPresets, splitPresetSegment } from '../parse/imagor-apply.js';
 import { findLastFilter } from '../parse/imagor-filters.js';
 import { toImagorJson, type ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage, parseImagorParamsPath } from '../parse/imagor-path.js';
+import { checkLimits, resolveLimits } from '../policy/limits.js';
 import { sniffBytes } from '../policy/sniff.js';
+import {
+  checkNotExpired,
+  contentDisposition,
+  rawContentType,
+  readResponseControl,
+  responseTtlSeconds,
+  withoutResponseFilters,
+  type ResponseControl,
+} from '../process/filters/response.js';
+import { describeImage, readMetaExtras } from '../process/meta.js';
 import { chooseOutputFormat, CONTENT_TYPES, isFormatName, type FormatChoice } from '../process/negotiate.js';
-import { processImage, validateFilters } from '../process/process-image.js';
+import { checkOverlays } from '../process/overlay.js';
+import { processImage, validateFilters, type ProcessOptions } from '../process/process-image.js';
+import { readHeaderSize } from '../process/probe.js';
 import { cacheControl, NO_CACHE } from '../respond/cache-headers.js';
 import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
 import { sendImage } from '../respond/send-image.js';
@@ -40,7 +55,19 @@ interface Source {
   readonly data: Buffer;
   readonly lastModifiedMs: number | undefined;
   readonly sourceHost?: string;
+  /** What the origin or the storage called it, if anything (raw() checks the bytes against it). */
+  readonly contentType?: string | undefined;
 }
+
+/** How one request wants its result made. */
+interface Production {
+  /** raw(): the source bytes as they are, no processing, no result storage. */
+  readonly raw: boolean;
+  /** Read and write result storage (off for preview() and raw()). */
+  readonly store: boolean;
+}
+
+const JSON_TYPE = 'application/json';
 
 export function verifyImagor(app: App, candidate: ImagorCandidate): ResolvedImagorRequest {
   return resolveImagorRequest(candidate.path, app.imagor.signers, app.settings.imagorUnsafe, nodeMac);
@@ -54,40 +81,86 @@ export async function serveImagor(
   verified: ResolvedImagorRequest,
   clientGone: AbortSignal,
 ): Promise<ImagorOutcome> {
+  try {
+    return await serveResolved(app, req, res, candidate, verified, clientGone);
+  } catch (err) {
+    // imagor.go ServeHTTP: when the path as sent fails as invalid, its QueryUnescape'd reading is tried, so a
+    // crawler's `filters%3Afill%28red%29` still works. Only a reading that verified on its own gets here.
+    const retry = verified.unescaped;
+    if (retry !== undefined && !res.headersSent && isPixgateError(err) && (err.code === 'INVALID_PARAMS' || err.code === 'BAD_URL')) {
+      return serveResolved(app, req, res, candidate, retry, clientGone);
+    }
+    throw err;
+  }
+}
+
+async function serveResolved(
+  app: App,
+  req: Req,
+  res: Res,
+  candidate: ImagorCandidate,
+  verified: ResolvedImagorRequest,
+  clientGone: AbortSignal,
+): Promise<ImagorOutcome> {
   const s = app.settings;
-  const params = effectiveParams(app, verified);
-  if (candidate.endpoint === 'params') return sendParams(app, res, params);
-  validateFilters(params, app.imagor.processOptions);
+  const requested = effectiveParams(app, verified);
+  if (candidate.endpoint === 'params') return sendParams(app, res, requested);
+  validateFilters(requested, app.imagor.processOptions);
+  const control = readResponseControl(requested.filters);
+  checkNotExpired(control, Date.now());
+  // As imagor: expire, attachment and max_age shape the response only, so they stay out of the result key.
+  const params = withoutResponseFilters(requested);
+  checkOverlays(params, app.imagor.processOptions);
+  if (params.meta) readMetaExtras(params.filters);
+  // The meta endpoint always describes the processed image; raw() has no say there.
+  const production: Production = { raw: control.raw && !params.meta, store: !control.preview && !(control.raw && !params.meta) };
 
   const accept = headerString(req.headers.accept);
-  const format = negotiate(app, params, accept);
+  const format: FormatChoice | undefined = production.raw ? undefined : negotiate(app, params, accept);
   // As imagor: the negotiated format becomes an explicit format() for the result key and the processor.
-  const keyed = format.negotiated ? withFilter(params, 'format', format.negotiated) : params;
+  const keyed = format?.negotiated ? withFilter(params, 'format', format.negotiated) : params;
   const key = resultKey(resultKeyInput(keyed === params ? params : { ...keyed, path: '' }), app.imagor.stores.resultPathStyle);
   const deadline = AbortSignal.timeout(s.requestTimeout);
 
   const { value, shared } = await untilClientLeaves(
-    app.imagor.flight.run(key, () => produce(app, req, keyed, key, deadline, clientGone)),
+    app.imagor.flight.run(production.raw ? `raw:${key}` : key, () =>
+      production.raw ? produceRaw(app, req, keyed, deadline) : produce(app, req, keyed, key, deadline, clientGone, production),
+    ),
     clientGone,
   );
   if (shared) app.metrics.pixgate.shared.inc();
   const result = value as Result;
 
-  const reqCacheControl = (headerString(req.headers['cache-control']) ?? '').toLowerCase();
-  const ttlSeconds = s.cacheHeaderNoCache || reqCacheControl.includes('no-cache') ? 0 : Math.floor(s.cacheHeaderTtl / 1000);
   const bytes = sendImage(req, res, {
     data: result.data,
     contentType: result.contentType,
     etag: `"${createHash('sha1').update(result.data).digest('base64url')}"`,
     lastModifiedMs: result.lastModifiedMs,
-    cacheControl:
-      ttlSeconds > 0
-        ? cacheControl({ ttlSeconds, swrSeconds: Math.floor(s.cacheHeaderSwr / 1000), private: reqCacheControl.includes('private') })
-        : NO_CACHE,
-    expiresMs: ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : undefined,
-    vary: format.vary,
+    ...cachePolicy(app, req, control),
+    vary: format?.vary ?? false,
+    contentDisposition: contentDisposition(control.attachment, params.image, result.contentType),
+    // imagor's raw() header; our default policy stays in force beside it.
+    ...(production.raw && { appendHeaders: [['Content-Security-Policy', "script-src 'none'"]] as const }),
   });
   return { bytes, ...(result.sourceHost && { sourceHost: result.sourceHost }) };
+}
+
+/**
+ * imagor's cache headers: the configured TTL (none with IMAGOR_CACHE_HEADER_NO_CACHE), overridden by max_age(),
+ * capped by expire(); none when the request says no-cache; private when the request says so or expire() is set.
+ */
+function cachePolicy(app: App, req: Req, control: ResponseControl): { cacheControl: string; expiresMs: number | undefined } {
+  const s = app.settings;
+  const now = Date.now();
+  const reqCacheControl = (headerString(req.headers['cache-control']) ?? '').toLowerCase();
+  const configured = s.cacheHeaderNoCache ? 0 : Math.floor(s.cacheHeaderTtl / 1000);
+  const ttlSeconds = reqCacheControl.includes('no-cache') ? 0 : responseTtlSeconds(control, configured, now);
+  if (ttlSeconds <= 0) return { cacheControl: NO_CACHE, expiresMs: undefined };
+  const isPrivate = reqCacheControl.includes('private') || control.expireMs !== undefined;
+  return {
+    cacheControl: cacheControl({ ttlSeconds, swrSeconds: Math.floor(s.cacheHeaderSwr / 1000), private: isPrivate }),
+    expiresMs: now + ttlSeconds * 1000,
+  };
 }
 
 /** The URL's params with its presets expanded underneath and IMAGOR_BASE_PARAMS applied on top. */
@@ -148,9 +221,17 @@ function sendParams(app: App, res: Res, params: ImagorParams): ImagorOutcome {
  * Runs once per distinct result key: result storage, else load + process + store. Its only deadline is the
  * request timeout, so one client leaving stops nobody else waiting for the same result.
  */
-async function produce(app: App, req: Req, params: ImagorParams, key: string, deadline: AbortSignal, clientGone: AbortSignal): Promise<Result> {
+async function produce(
+  app: App,
+  req: Req,
+  params: ImagorParams,
+  key: string,
+  deadline: AbortSignal,
+  clientGone: AbortSignal,
+  production: Production,
+): Promise<Result> {
   const s = app.settings;
-  const stored = await readResult(app, params, key, deadline);
+  const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
   if (stored) return stored;
 
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
@@ -158,23 +239,58 @@ async function produce(app: App, req: Req, params: ImagorParams, key: string, de
   try {
     const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
     const started = process.hrtime.bigint();
-    const { image } = await processImage(source?.data ?? new Uint8Array(0), params, {
+    const options: ProcessOptions = {
       ...app.imagor.processOptions,
       signal: processDeadline,
-    });
+      // Overlay images come through the same storages, loaders, source policy and size cap as the source.
+      loadImage: async (image, signal) =>
+        (await loadSource(app, req, image, signal === undefined ? deadline : AbortSignal.any([deadline, signal]))).data,
+    };
+    const input = source?.data ?? new Uint8Array(0);
+    let data: Buffer;
+    let contentType: string;
+    if (params.meta) {
+      data = (await describeImage(input, params, options)).body;
+      contentType = JSON_TYPE;
+    } else {
+      const { image } = await processImage(input, params, options);
+      data = image.data;
+      contentType = image.contentType;
+    }
     app.metrics.pixgate.processDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     app.metrics.pixgate.processed.inc();
     const result: Result = {
-      data: image.data,
-      contentType: image.contentType,
+      data,
+      contentType,
       lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
       ...(source?.sourceHost && { sourceHost: source.sourceHost }),
     };
-    saveResult(app, key, result);
+    if (production.store) saveResult(app, key, result);
     return result;
   } finally {
     release();
   }
+}
+
+/**
+ * raw(): the source bytes untouched, loaded as any source is (storages, loaders, source policy, size cap), never
+ * processed or stored as a result (imagor also skips the processing queue). Only raster images whose bytes agree
+ * with what they claim to be are sent: SVG, HTML, PDF and the like are refused (UNSUPPORTED_FORMAT), and so is
+ * a header over the pixel limits.
+ */
+async function produceRaw(app: App, req: Req, params: ImagorParams, deadline: AbortSignal): Promise<Result> {
+  if (isColorImage(params.image)) fail('INVALID_PARAMS', 'raw() of a color: image', 'raw: there are no source bytes for a color: image');
+  const source = await loadSource(app, req, params.image, deadline);
+  const contentType = rawContentType(source.data, source.contentType);
+  const size = readHeaderSize(source.data, sniffBytes(source.data.subarray(0, 512)));
+  // Header sizes we can read without libvips (JPEG, PNG, GIF, WebP); one frame, as nothing is decoded.
+  if (size !== undefined) checkLimits(size, resolveLimits(app.imagor.processOptions.limits), 'raw source');
+  return {
+    data: source.data,
+    contentType,
+    lastModifiedMs: source.lastModifiedMs ?? Date.now(),
+    ...(source.sourceHost && { sourceHost: source.sourceHost }),
+  };
 }
 
 /** A stored result, unless there is none, it is stale (modified-time check), or storage fails (logged, counted). */
@@ -192,7 +308,8 @@ async function readResult(app: App, params: ImagorParams, key: string, deadline:
       }
     }
     app.metrics.pixgate.resultStorage.inc({ outcome: 'hit' });
-    return { data: blob.body, contentType: blob.meta.contentType ?? contentTypeOf(blob.body), lastModifiedMs: blob.meta.modifiedMs };
+    const contentType = params.meta ? JSON_TYPE : (blob.meta.contentType ?? contentTypeOf(blob.body));
+    return { data: blob.body, contentType, lastModifiedMs: blob.meta.modifiedMs };
   }
   app.metrics.pixgate.resultStorage.inc({ outcome: 'miss' });
   return undefined;
@@ -242,7 +359,7 @@ async function loadSource(app: App, req: Req, image: string, deadline: AbortSign
         clientHeaders: req.headers as Record<string, string | string[] | undefined>,
         selfHosts: requestSelfHosts(req),
       });
-      source = { data: loaded.data, lastModifiedMs: loaded.lastModifiedMs, sourceHost: new URL(loaded.url).host };
+      source = { data: loaded.data, lastModifiedMs: loaded.lastModifiedMs, sourceHost: new URL(loaded.url).host, contentType: loaded.contentType };
     }
   } catch (err) {
     // A load that ran out of its own deadline is imagor's 408, whatever the loader called it.
@@ -284,7 +401,7 @@ async function sourceModifiedMs(app: App, image: string, signal: AbortSignal): P
 }
 
 function fromBlob(blob: StoredBlob): Source {
-  return { data: blob.body, lastModifiedMs: blob.meta.modifiedMs };
+  return { data: blob.body, lastModifiedMs: blob.meta.modifiedMs, contentType: blob.meta.contentType };
 }
 
 function contentTypeOf(data: Buffer): string {

@@ -155,7 +155,9 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
           body.destroy();
           fail('CONTENT_LENGTH_EXCEEDED', `Content-Length ${contentLength} > ${req.maxBytes}`);
         }
-        if (req.maxBytes > 0) body = body.pipe(capBytes(req.maxBytes, body));
+        // undici reads exactly the declared Content-Length of an undecoded body (a byte more is a protocol error on
+        // the connection, never body), so a declared length within the cap needs no counting stream.
+        if (req.maxBytes > 0 && contentLength === undefined) body = body.pipe(capBytes(req.maxBytes, body));
         return { status: res.statusCode, headers: res.headers, body, url, redirects: hop, contentLength };
       }
     },

@@ -32,7 +32,17 @@ export interface LoadRequest {
   readonly selfHosts: readonly string[];
 }
 
-const NEVER_FORWARDED = new Set(['cookie', 'authorization', 'proxy-authorization', 'host', 'connection', 'via', 'x-forwarded-for']);
+/**
+ * Client headers never forwarded, even when HTTP_LOADER_FORWARD_HEADERS lists them: credentials and the reader's
+ * address (they must not reach a third party); hop-by-hop and framing headers (they describe the client's
+ * connection, and undici refuses a request that carries them, so one client could make every load fail); and
+ * range and conditional headers (the loader needs the whole image with a 200, not a 206 or a 304).
+ */
+const NEVER_FORWARDED = new Set([
+  'cookie', 'authorization', 'proxy-authorization', 'via', 'x-forwarded-for', 'forwarded',
+  'host', 'connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'content-length',
+  'range', 'if-range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
+]);
 
 export function createHttpLoader(opts: HttpLoaderOptions) {
   const acceptGlobs = opts.accept

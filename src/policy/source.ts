@@ -23,7 +23,9 @@ export interface SourcePolicy {
 }
 
 export function createSourcePolicy(opts: SourcePolicyOptions): SourcePolicy {
-  // imagor matches host globs with Go's path.Match: `*` is any run of characters without `/`, dots included.
+  // imagor matches host globs with Go's path.Match against u.Host: `*` is any run of characters without `/`,
+  // dots and colons included, and a URL that names a port is matched as host:port (`*.example.com` does not
+  // match `a.example.com:8080`).
   const globs = opts.allowedSources.map((g) => picomatch(g.toLowerCase(), { dot: true, nobrace: true, noextglob: true }));
   const regexp = opts.allowedSourceRegexp ? new RegExp(opts.allowedSourceRegexp) : undefined;
   const base = opts.baseUrl ? new URL(opts.baseUrl) : undefined;
@@ -34,7 +36,8 @@ export function createSourcePolicy(opts: SourcePolicyOptions): SourcePolicy {
       fail('SOURCE_NOT_ALLOWED', 'outside HTTP_LOADER_BASE_URL');
     }
     if (globs.length === 0 && !regexp) return;
-    const host = url.hostname.toLowerCase().replace(/\.$/, '');
+    const name = url.hostname.toLowerCase().replace(/\.$/, '');
+    const host = url.port ? `${name}:${url.port}` : name;
     if (globs.some((m) => m(host))) return;
     if (regexp && regexp.test(url.href)) return;
     fail('SOURCE_NOT_ALLOWED', `host ${host} not in allowed sources`);

@@ -3,13 +3,18 @@
  * while they fit sharp's fixed order (rotate, extract, resize, flip, extract, extend; flatten commutes), so the
  * source is decoded once, with shrink-on-load when the plan starts with a downscale. A new pipeline starts from
  * the raw pixels of the previous one only when a step needs pixels measured first (trim, fill(auto) and
- * background_color(auto), fill(blur)), when frames must be turned one by one (orient on an animation), or when
- * a step would run out of sharp's order: a second resize or smart crop, anything after a border, a resize
- * after a post-resize crop, a rotation that is not first, a flip after a rotation combined with a crop or resize.
+ * background_color(auto), fill(blur)), when frames must be turned or flipped one by one (orient or a vertical
+ * flip on an animation), for a pixel effect (process/apply-effect.ts runs it on the raw pixels), or when a step
+ * would run out of sharp's order: a second resize or smart crop, anything after a border, a resize after a
+ * post-resize crop, a rotation that is not first, a flip after a rotation combined with a crop or resize.
+ * max_bytes re-encodes through process/max-bytes.ts.
  */
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { PixgateError } from '../respond/errors.js';
 import { completePlan, type OutputSpec, type Plan } from './plan.js';
+import { applyEffect } from './apply-effect.js';
+import { renderedSize } from './filters/density.js';
+import { encodeWithinBytes } from './max-bytes.js';
 import type { OutputFormat } from './negotiate.js';
 import type { Rect } from './geometry.js';
 import type { Edges, Paint, Rgba, Size, Step } from './steps.js';
@@ -25,7 +30,7 @@ export interface ProcessedImage {
 }
 
 /** Decoded pixels, frames stacked vertically (libvips' "toilet roll"). */
-interface RawImage {
+export interface RawImage {
   readonly data: Buffer;
   readonly width: number;
   /** Height of one frame. */
@@ -64,7 +69,7 @@ class Pipeline {
 
   constructor(
     readonly source: PipelineSource,
-    private readonly load: { page: number; pages: number; autoOrient: boolean; limitPixels: number } | undefined,
+    private readonly load: { page: number; pages: number; autoOrient: boolean; limitPixels: number; density?: number | undefined } | undefined,
     public size: Size,
     public hasAlpha: boolean,
     readonly frames: number,
@@ -175,6 +180,7 @@ class Pipeline {
         sequentialRead: true,
         autoOrient: load.autoOrient,
         ...(load.pages > 1 || load.page > 0 ? { pages: load.pages, page: load.page } : {}),
+        ...(load.density !== undefined ? { density: load.density } : {}),
       });
     } else if (src.kind === 'raw') {
       const raw = src.raw;
@@ -185,6 +191,8 @@ class Pipeline {
           channels: raw.channels,
           ...(raw.frames > 1 ? { pageHeight: raw.height } : {}),
         },
+        // All pages: sharp then crops, resizes and extends each frame rather than the whole stack.
+        ...(raw.frames > 1 ? { pages: -1 } : {}),
         limitInputPixels: false,
       });
     } else {
@@ -305,10 +313,46 @@ async function rotateFrames(raw: RawImage, angle: 90 | 180 | 270): Promise<RawIm
 }
 
 /**
+ * Flips every frame on its own: sharp flips a multi-frame image as one tall stack, which would also reverse
+ * the order of the frames.
+ */
+function flipFrames(raw: RawImage, horizontal: boolean, vertical: boolean): RawImage {
+  const row = raw.width * raw.channels;
+  const out = Buffer.alloc(raw.data.length);
+  for (let f = 0; f < raw.frames; f++) {
+    for (let y = 0; y < raw.height; y++) {
+      const from = (f * raw.height + y) * row;
+      const to = (f * raw.height + (vertical ? raw.height - 1 - y : y)) * row;
+      if (!horizontal) {
+        raw.data.copy(out, to, from, from + row);
+        continue;
+      }
+      for (let x = 0; x < raw.width; x++) {
+        raw.data.copy(out, to + (raw.width - 1 - x) * raw.channels, from + x * raw.channels, from + (x + 1) * raw.channels);
+      }
+    }
+  }
+  return { ...raw, data: out };
+}
+
+/**
  * imagor's trim measurement (process.go findTrim): transparency flattened onto magenta, the background taken
  * from the top-left or bottom-right pixel, libvips find_trim with the tolerance as threshold.
  */
 async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', tolerance: number): Promise<Rect | null> {
+  if (raw.frames > 1) {
+    // An animation keeps what any frame shows: the union of the frames' boxes (imagor's trim fails on animations).
+    const frameBytes = raw.width * raw.height * raw.channels;
+    let box: { l: number; t: number; r: number; b: number } | undefined;
+    for (let i = 0; i < raw.frames; i++) {
+      const f = await measureTrim({ ...raw, frames: 1, data: raw.data.subarray(i * frameBytes, (i + 1) * frameBytes) }, by, tolerance);
+      if (f === null) continue;
+      box = box === undefined ? { l: f.left, t: f.top, r: f.left + f.width, b: f.top + f.height } : {
+        l: Math.min(box.l, f.left), t: Math.min(box.t, f.top), r: Math.max(box.r, f.left + f.width), b: Math.max(box.b, f.top + f.height),
+      };
+    }
+    return box === undefined ? null : { left: box.l, top: box.t, width: box.r - box.l, height: box.b - box.t };
+  }
   if (raw.width < 3 && raw.height < 3) return null;
   let flat = raw;
   if (raw.channels === 2 || raw.channels === 4) {
@@ -353,8 +397,16 @@ async function measureAverage(raw: RawImage): Promise<Rgba> {
   return { r: mean(0), g: mean(1), b: mean(2), alpha: 1 };
 }
 
-/** imagor's fill(blur): the image on a copy of itself stretched to the canvas and blurred. One frame only. */
+/** imagor's fill(blur): the image on a copy of itself stretched to the canvas and blurred, each frame on its own. */
 async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>, sigma: number): Promise<RawImage> {
+  if (raw.frames > 1) {
+    const frameBytes = raw.width * raw.height * raw.channels;
+    const parts: RawImage[] = [];
+    for (let i = 0; i < raw.frames; i++) {
+      parts.push(await blurBackdrop({ ...raw, frames: 1, data: raw.data.subarray(i * frameBytes, (i + 1) * frameBytes) }, step, sigma));
+    }
+    return { ...parts[0]!, frames: raw.frames, data: Buffer.concat(parts.map((f) => f.data)) };
+  }
   const backdrop = await run(
     sharp(raw.data, rawInput(raw)).resize(step.width, step.height, { fit: 'fill' }).blur(sigma).raw().toBuffer(),
   );
@@ -387,22 +439,38 @@ function firstPipeline(plan: Plan, input: Uint8Array): Pipeline {
     const size = { width: source.width, height: source.height };
     return new Pipeline({ kind: 'create', size, colour }, undefined, size, colour.alpha < 1, 1);
   }
-  const size =
-    load.autoOrient && source.orientation > 4
-      ? { width: source.height, height: source.width }
-      : { width: source.width, height: source.height };
+  const decoded = renderedSize({ width: source.width, height: source.height }, load.density);
+  const size = load.autoOrient && source.orientation > 4 ? { width: decoded.height, height: decoded.width } : decoded;
   return new Pipeline(
     { kind: 'input', data: input },
-    { page: load.page, pages: load.pages, autoOrient: load.autoOrient, limitPixels: source.width * source.height * load.pages },
+    {
+      page: load.page,
+      pages: load.pages,
+      autoOrient: load.autoOrient,
+      limitPixels: decoded.width * decoded.height * load.pages,
+      density: load.density,
+    },
     size,
     source.hasAlpha,
     load.pages,
   );
 }
 
+/** Work the executor hands back to its caller: overlays need loaders and limits that it does not have. */
+export interface ExecuteHooks {
+  /** Draws an overlay step on the decoded frames and returns the new pixels (same frame size and count). */
+  readonly overlay?: ((base: RawImage, step: Extract<Step, { op: 'overlay' }>, signal: AbortSignal | undefined) => Promise<RawImage>) | undefined;
+}
+
 /** Runs one step, starting a new pipeline from raw pixels when it does not fit the current one. */
-async function runStep(p: Pipeline, step: Step): Promise<Pipeline> {
+async function runStep(p: Pipeline, step: Step, hooks?: ExecuteHooks, signal?: AbortSignal): Promise<Pipeline> {
+  if (step.op === 'overlay') {
+    if (hooks?.overlay === undefined) throw new PixgateError('INVALID_PARAMS', { detail: 'overlay without an overlay runner', publicDetail: 'overlays are not available here' });
+    return fromRaw(await hooks.overlay(await materialize(p), step, signal));
+  }
+  if (step.op === 'effect') return fromRaw(await applyEffect(await materialize(p), step.effect));
   if (step.op === 'rotate' && p.frames > 1) return fromRaw(await rotateFrames(await materialize(p), step.angle));
+  if (step.op === 'flip' && step.vertical && p.frames > 1) return fromRaw(flipFrames(await materialize(p), step.horizontal, true));
   if (step.op === 'embed' && step.background.kind === 'blur') {
     return fromRaw(await blurBackdrop(await materialize(p), step, step.background.sigma));
   }
@@ -428,6 +496,10 @@ function primitives(step: Step, measured: Rgba | undefined, p: Pipeline): Primit
       return [{ op: 'flatten', background: paint(step.background) }];
     case 'embed':
       return embedPrimitives(step, paint(step.background), p.size, p.hasAlpha);
+    case 'overlay':
+      throw new Error('overlay steps run on raw pixels');
+    case 'effect':
+      throw new Error('effect steps run on raw pixels');
     default:
       return [step];
   }
@@ -442,6 +514,8 @@ function encode(s: Sharp, out: OutputSpec, keepMetadata: boolean): Sharp {
       if (out.keep.xmp) s = s.keepXmp();
     }
   }
+  const knobs = out.encoder;
+  if (knobs.profile !== undefined) s = s.withIccProfile(knobs.profile);
   const anim = out.animated ? { loop: out.loop, delay: out.delay !== undefined ? [...out.delay] : undefined } : {};
   switch (out.format) {
     case 'jpeg':
@@ -452,7 +526,12 @@ function encode(s: Sharp, out: OutputSpec, keepMetadata: boolean): Sharp {
         ...(out.mozjpeg ? {} : { chromaSubsampling: out.chromaSubsampling ?? '4:2:0' }),
       });
     case 'png':
-      return s.png();
+      if (knobs.sixteenBit) s = s.toColourspace('rgb16');
+      // sharp's PNG quality turns palette mode on, so it is passed only with palette() (imagor's Q steers libimagequant).
+      return s.png({
+        ...(knobs.palette ? { palette: true, ...(out.quality > 0 ? { quality: out.quality } : {}), ...(knobs.colours ? { colours: knobs.colours } : {}) } : {}),
+        ...(knobs.compression !== undefined ? { compressionLevel: knobs.compression } : {}),
+      });
     case 'webp':
       return s.webp({ quality: out.quality, lossless: out.lossless, effort: out.effort ?? 4, ...anim });
     case 'avif':
@@ -476,7 +555,27 @@ function encode(s: Sharp, out: OutputSpec, keepMetadata: boolean): Sharp {
  * the output comes straight from the source's pipeline; after a restart from raw pixels the image has been
  * converted to sRGB and carries none.
  */
-export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortSignal): Promise<ProcessedImage> {
+export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortSignal, hooks?: ExecuteHooks): Promise<ProcessedImage> {
+  const { pipeline, plan: current } = await runSteps(plan, input, signal, hooks);
+  const out = current.output;
+  const fromSource = pipeline.source.kind === 'input';
+  const data = await encodeWithinBytes(
+    { quality: out.quality, maxBytes: out.encoder.maxBytes, retryFrom: out.encoder.retryFrom },
+    (quality) => run(encode(pipeline.build(), { ...out, quality }, fromSource).toBuffer()),
+    () => throwIfAborted(signal),
+  );
+  // GIF and WebP encoders merge identical consecutive frames: count what was written.
+  const pages = out.animated && pipeline.frames > 1 ? ((await sharp(data).metadata()).pages ?? pipeline.frames) : 1;
+  return { data, format: out.format, contentType: out.contentType, width: pipeline.size.width, height: pipeline.size.height, pages };
+}
+
+/** Executes the plan as executePlan does, but hands back the decoded frames instead of encoding them. */
+export async function executePlanToPixels(plan: Plan, input: Uint8Array, signal?: AbortSignal, hooks?: ExecuteHooks): Promise<RawImage> {
+  const { pipeline } = await runSteps(plan, input, signal, hooks);
+  return materialize(pipeline);
+}
+
+async function runSteps(plan: Plan, input: Uint8Array, signal: AbortSignal | undefined, hooks: ExecuteHooks | undefined): Promise<{ pipeline: Pipeline; plan: Plan }> {
   throwIfAborted(signal);
   let current = plan;
   let pipeline = firstPipeline(current, input);
@@ -484,7 +583,7 @@ export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortS
   for (;;) {
     for (; i < current.steps.length; i++) {
       throwIfAborted(signal);
-      pipeline = await runStep(pipeline, current.steps[i]!);
+      pipeline = await runStep(pipeline, current.steps[i]!, hooks, signal);
     }
     const pending = current.pending;
     if (pending === undefined) break;
@@ -495,10 +594,5 @@ export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortS
     pipeline = fromRaw(raw);
   }
   throwIfAborted(signal);
-  const out = current.output;
-  const fromSource = pipeline.source.kind === 'input';
-  const data = await run(encode(pipeline.build(), out, fromSource).toBuffer());
-  // GIF and WebP encoders merge identical consecutive frames: count what was written.
-  const pages = out.animated && pipeline.frames > 1 ? ((await sharp(data).metadata()).pages ?? pipeline.frames) : 1;
-  return { data, format: out.format, contentType: out.contentType, width: pipeline.size.width, height: pipeline.size.height, pages };
+  return { pipeline, plan: current };
 }

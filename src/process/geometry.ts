@@ -153,6 +153,11 @@ export interface GeometryInput {
   readonly animated: boolean;
   /** A measured trim box (URL `trim/`), or null when trim found nothing to remove. */
   readonly trim?: Rect | null | undefined;
+  /**
+   * focal(): the point, in pixels of the input image, that a cover crop centres on as far as the image allows
+   * (imagor's FocalThumbnail); it wins over `smart` and the alignment.
+   */
+  readonly focal?: { readonly x: number; readonly y: number } | undefined;
 }
 
 /** VIPS_MAX_WIDTH / VIPS_MAX_HEIGHT: imagor's stand-in for a 0 dimension on its shrink-on-load path. */
@@ -186,10 +191,21 @@ export function planGeometry(input: GeometryInput, size: Size, bounds: GeometryB
   const resizeTo = (target: Size): void => {
     if (!sameSize(target, cur)) push({ op: 'resize', width: target.width, height: target.height });
   };
+  let origin = { left: 0, top: 0 };
   const coverTo = (box: Size, upscale: boolean): void => {
+    const before = cur;
     const { resized, crop } = coverSize(cur, box, upscale);
     resizeTo(resized);
     if (sameSize(crop, cur)) return;
+    if (input.focal !== undefined) {
+      // The focal point as a fraction of the (cropped) image, then the window centred on it, clamped, truncated.
+      const fx = (input.focal.x - origin.left) / before.width;
+      const fy = (input.focal.y - origin.top) / before.height;
+      const left = Math.max(0, Math.min(cur.width * fx - crop.width / 2, cur.width - crop.width));
+      const top = Math.max(0, Math.min(cur.height * fy - crop.height / 2, cur.height - crop.height));
+      push({ op: 'crop', left: Math.trunc(left), top: Math.trunc(top), width: crop.width, height: crop.height });
+      return;
+    }
     if (input.smart && !input.animated) {
       push({ op: 'smartcrop', width: crop.width, height: crop.height });
       return;
@@ -236,7 +252,10 @@ export function planGeometry(input: GeometryInput, size: Size, bounds: GeometryB
   let edges = cropEdges(input.crop, cur);
   if (input.trim) edges = intersectTrim(edges, input.trim);
   const rect = edges === undefined ? undefined : edgesToRect(edges);
-  if (rect !== undefined && !(rect.left === 0 && rect.top === 0 && sameSize(rect, cur))) push({ op: 'crop', ...rect });
+  if (rect !== undefined && !(rect.left === 0 && rect.top === 0 && sameSize(rect, cur))) {
+    push({ op: 'crop', ...rect });
+    origin = { left: rect.left, top: rect.top };
+  }
 
   let w = w0;
   let h = h0;

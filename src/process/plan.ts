@@ -6,6 +6,9 @@
 import type { ImagorParams, TrimBy } from '../parse/imagor-params.js';
 import { capFrames, checkLimits, type Limits } from '../policy/limits.js';
 import { defaultFilterRegistry, prepareFilters, type FilterRegistry } from './filters/registry.js';
+import { renderedSize } from './filters/density.js';
+import { encoderKnobs, type EncoderKnobs } from './filters/encode.js';
+import { focalPoint } from './filters/geometry-filters.js';
 import { createCollectedOptions, type PixelState } from './filters/types.js';
 import { orientedSize, planGeometry, type LoadPath, type Rect } from './geometry.js';
 import { CONTENT_TYPES, chooseOutputFormat, resolveOutputFormat, type FormatChoice, type OutputFormat } from './negotiate.js';
@@ -22,9 +25,12 @@ export interface PlanOptions {
   readonly lenientFilters?: boolean | undefined;
   /** VIPS_DISABLE_FILTERS. */
   readonly disabledFilters?: readonly string[] | undefined;
-  /** VIPS_MAX_FILTER_OPS: pixel filters at or beyond this index in the URL are skipped; <= 0 = all. */
+  /**
+   * VIPS_MAX_FILTER_OPS (<= 0 = no limit): more pixel filters than this is INVALID_PARAMS; in lenient mode
+   * pixel filters at or beyond this index in the URL are skipped, as imagor does.
+   */
   readonly maxFilterOps?: number | undefined;
-  /** VIPS_DISABLE_BLUR: fill(blur) paints black, as imagor does. */
+  /** VIPS_DISABLE_BLUR: blur() and sharpen() are skipped and fill(blur) paints black, as imagor does. */
   readonly disableBlur?: boolean | undefined;
   /** VIPS_AVIF_SPEED (0-9, default 8): AVIF effort is 9 - speed. */
   readonly avifSpeed?: number | undefined;
@@ -46,6 +52,8 @@ export interface LoadSpec {
   readonly autoOrient: boolean;
   /** The first step is a downscale the decoder can take on (JPEG DCT scaling, WebP and SVG scale-on-load). */
   readonly shrinkOnLoad: boolean;
+  /** dpi(n) for an SVG source: render density; the source size is scaled by density / 72. */
+  readonly density?: number | undefined;
 }
 
 export interface OutputSpec {
@@ -66,6 +74,8 @@ export interface OutputSpec {
   readonly animated: boolean;
   readonly loop: number | undefined;
   readonly delay: readonly number[] | undefined;
+  /** max_bytes, PNG knobs and to_colorspace. */
+  readonly encoder: EncoderKnobs;
 }
 
 /** A trim that must be measured on decoded pixels before the rest of the plan can be computed. */
@@ -78,6 +88,10 @@ export interface PendingTrim {
   readonly after: number;
   readonly params: ImagorParams;
   readonly options: PlanOptions;
+  /** `url`: the URL's trim/ segment, before the geometry; `filter`: a trim() filter, after it. */
+  readonly stage: 'url' | 'filter';
+  /** What was measured before this point. */
+  readonly known: Measured | undefined;
 }
 
 export interface Plan {
@@ -99,6 +113,8 @@ export interface Plan {
 export interface Measured {
   /** The trim box in pixels of the image at the measuring point; null when nothing can be trimmed. */
   readonly trim: Rect | null;
+  /** The boxes of the trim() filters measured so far, in URL order. */
+  readonly filterTrims?: readonly (Rect | null)[] | undefined;
 }
 
 /** libvips' encoder defaults, which imagor relies on for quality(0) or no quality(). */
@@ -117,6 +133,8 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   const filters = prepareFilters(params.filters, {
     lenient: options.lenientFilters,
     disabled: options.disabledFilters,
+    disableBlur: options.disableBlur,
+    maxOps: options.maxFilterOps,
     registry: options.registry ?? defaultFilterRegistry,
   });
   const collected = createCollectedOptions();
@@ -147,7 +165,9 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   const resolved = resolveOutputFormat(formatChoice, source.format, frames > 1);
 
   const autoOrient = source.format !== 'color' && frames === 1 && source.orientation > 1;
-  const start = autoOrient ? orientedSize(source.width, source.height, source.orientation) : { width: source.width, height: source.height };
+  const density = source.format === 'svg' ? collected.dpi : undefined;
+  const decoded = renderedSize({ width: source.width, height: source.height }, density);
+  const start = autoOrient ? orientedSize(decoded.width, decoded.height, source.orientation) : decoded;
   checkLimits({ ...start, frames }, limits, 'source');
 
   const steps: Step[] = [];
@@ -167,7 +187,7 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   const output = outputSpec(resolved.format, resolved.animated, collected, options, source, page, frames);
   const base = {
     source,
-    load: { page, pages: frames, autoOrient, shrinkOnLoad: false },
+    load: { page, pages: frames, autoOrient, shrinkOnLoad: false, ...(density !== undefined ? { density } : {}) },
     output,
     vary: formatChoice.vary,
     formatChoice,
@@ -187,6 +207,8 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
         after: steps.length,
         params,
         options,
+        stage: 'url',
+        known: undefined,
       },
     };
   }
@@ -213,6 +235,7 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
       path,
       animated: frames > 1,
       trim: trimWanted ? (measured?.trim ?? null) : undefined,
+      focal: collected.focal.length > 0 ? focalPoint(collected.focal, size) : undefined,
     },
     size,
     limits,
@@ -220,9 +243,11 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   for (const step of geometry.steps) push(step);
 
   const maxOps = options.maxFilterOps ?? -1;
+  let trims = 0;
   for (const f of filters) {
     if (f.apply === undefined) continue;
-    if (maxOps > 0 && f.index >= maxOps) break;
+    // Strict mode refused too many operations in prepareFilters; lenient mode skips them as imagor does.
+    if (maxOps > 0 && options.lenientFilters === true && f.index >= maxOps) break;
     const state: PixelState = {
       size,
       frames,
@@ -232,6 +257,23 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
       rotated90,
     };
     const result = f.apply(state);
+    if (result.measure !== undefined) {
+      // A trim() filter: pause until the executor has measured the image as it is here.
+      const box = measured?.filterTrims?.[trims];
+      if (box === undefined) {
+        const { by, tolerance } = result.measure;
+        return {
+          ...base,
+          steps,
+          size: undefined,
+          pending: { kind: 'trim', by, tolerance, after: steps.length, params, options, stage: 'filter', known: measured },
+        };
+      }
+      trims++;
+      if (box !== null && !(box.left === 0 && box.top === 0 && box.width === size.width && box.height === size.height)) {
+        push({ op: 'crop', ...box });
+      }
+    }
     for (const step of result.steps) {
       if (step.op === 'embed' && step.background.kind === 'blur' && options.disableBlur === true) {
         push({ ...step, background: { kind: 'colour', colour: { r: 0, g: 0, b: 0, alpha: 1 } } });
@@ -249,8 +291,14 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
     first.height < start.height &&
     (source.format === 'jpeg' || source.format === 'webp' || source.format === 'svg');
 
+  // autojpg(): thumbor's AUTO_PNG_TO_JPG, decided once the planner knows whether transparency is left.
+  const finalOutput =
+    collected.autojpg && collected.format === undefined && output.format === 'png' && !output.animated && !hasAlpha
+      ? outputSpec('jpeg', false, collected, options, source, page, frames)
+      : output;
   return {
     ...base,
+    output: finalOutput,
     load: { ...base.load, shrinkOnLoad },
     steps,
     size: { width: size.width, height: size.height, pages: frames },
@@ -260,8 +308,13 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
 
 /** Completes a plan whose trim was pending, given the trim box measured after `plan.pending.after` steps. */
 export function completePlan(plan: Plan, measured: Measured): Plan {
-  if (plan.pending === undefined) return plan;
-  return buildPlan(plan.pending.params, plan.source, plan.pending.options, measured);
+  const pending = plan.pending;
+  if (pending === undefined) return plan;
+  const known: Measured =
+    pending.stage === 'url'
+      ? { ...pending.known, trim: measured.trim }
+      : { trim: pending.known?.trim ?? null, filterTrims: [...(pending.known?.filterTrims ?? []), measured.trim] };
+  return buildPlan(pending.params, plan.source, pending.options, known);
 }
 
 function outputSpec(
@@ -294,5 +347,6 @@ function outputSpec(
     animated,
     loop: animated ? source.loop : undefined,
     delay: animated && source.delay !== undefined ? source.delay.slice(page, page + frames) : undefined,
+    encoder: encoderKnobs(collected, format, stripAll || collected.stripIcc || options.stripIcc === true),
   };
 }

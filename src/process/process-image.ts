@@ -8,6 +8,7 @@ import { isColorImage } from '../parse/imagor-path.js';
 import { resolveLimits, type LimitSettings, type Limits } from '../policy/limits.js';
 import { executePlan, type ProcessedImage } from './execute.js';
 import { prepareFilters } from './filters/registry.js';
+import { checkOverlays, createOverlayHooks } from './overlay.js';
 import { buildPlan, type Plan, type PlanOptions } from './plan.js';
 import { colourSource, probeImage } from './probe.js';
 
@@ -17,6 +18,16 @@ export interface ProcessOptions extends Omit<PlanOptions, 'limits'> {
   /** Resolved limits, or the raw VIPS_MAX_* settings (0/absent = imagor's defaults). */
   readonly limits?: Limits | LimitSettings | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Loads an overlay image (watermark, image()) by its image key, through the same loaders, source policy and
+   * size limits as the main image; the bytes then pass the same probe and pixel limits. Without it, a URL with
+   * such an overlay fails with INVALID_PARAMS.
+   */
+  readonly loadImage?: ((image: string, signal: AbortSignal | undefined) => Promise<Uint8Array>) | undefined;
+  /** Most overlays (watermark, image, label, text) one request may draw, nested image() paths included; default 10. */
+  readonly maxOverlays?: number | undefined;
+  /** Deepest nesting of image() inside image(); default 3. */
+  readonly maxOverlayDepth?: number | undefined;
 }
 
 export interface ProcessResult {
@@ -34,11 +45,21 @@ function isResolved(limits: Limits | LimitSettings): limits is Limits {
 }
 
 /**
- * Checks the URL's filters without any image: INVALID_PARAMS for an unknown filter or a malformed argument
- * (unless lenient). The server may call this before loading the source to fail fast; processImage does it too.
+ * Checks the URL's filters without any image: INVALID_PARAMS for an unknown filter, a malformed argument or
+ * more pixel filters than VIPS_MAX_FILTER_OPS (unless lenient). The server may call this before loading the
+ * source to fail fast; processImage does it too.
  */
-export function validateFilters(params: ImagorParams, options: Pick<ProcessOptions, 'lenientFilters' | 'disabledFilters' | 'registry'> = {}): void {
-  prepareFilters(params.filters, { lenient: options.lenientFilters, disabled: options.disabledFilters, registry: options.registry });
+export function validateFilters(
+  params: ImagorParams,
+  options: Pick<ProcessOptions, 'lenientFilters' | 'disabledFilters' | 'disableBlur' | 'maxFilterOps' | 'registry'> = {},
+): void {
+  prepareFilters(params.filters, {
+    lenient: options.lenientFilters,
+    disabled: options.disabledFilters,
+    disableBlur: options.disableBlur,
+    maxOps: options.maxFilterOps,
+    registry: options.registry,
+  });
 }
 
 /**
@@ -49,10 +70,11 @@ export function validateFilters(params: ImagorParams, options: Pick<ProcessOptio
 export async function processImage(input: Uint8Array, params: ImagorParams, options: ProcessOptions = {}): Promise<ProcessResult> {
   const limits = options.limits === undefined ? resolveLimits() : isResolved(options.limits) ? options.limits : resolveLimits(options.limits);
   validateFilters(params, options);
+  checkOverlays(params, options);
   const source = isColorImage(params.image)
     ? colourSource(params.image, params.width, params.height, limits)
     : await probeImage(input, limits);
   const plan = buildPlan(params, source, { ...options, limits });
-  const image = await executePlan(plan, input, options.signal);
+  const image = await executePlan(plan, input, options.signal, createOverlayHooks(options, limits));
   return { image, vary: plan.vary, plan };
 }

@@ -2,6 +2,8 @@
  * The vocabulary of a processing plan: what the source is (SourceInfo), the Step union the planner emits and
  * the executor runs, and the size each step leaves behind. Data and pure arithmetic only; no sharp here.
  */
+import { alphaAfterEffect, type Effect } from './effects.js';
+import type { OverlaySpec } from './overlay-position.js';
 
 /** An sRGB colour; `alpha` from 0 (transparent) to 1 (opaque). */
 export interface Rgba {
@@ -89,7 +91,11 @@ export type Step =
       readonly height: number;
       readonly background: Paint;
       readonly flatten: boolean;
-    };
+    }
+  /** Draw an image or text over every frame (watermark, image, label, text); process/overlay.ts draws it. */
+  | { readonly op: 'overlay'; readonly overlay: OverlaySpec }
+  /** A colour, tone, sharpness or mask effect on every frame, size unchanged; process/apply-effect.ts runs it. */
+  | { readonly op: 'effect'; readonly effect: Effect };
 
 export type StepOp = Step['op'];
 
@@ -105,6 +111,8 @@ export function sizeAfter(step: Step, size: Size): Size {
       return { width: step.width, height: step.height };
     case 'flip':
     case 'flatten':
+    case 'overlay':
+    case 'effect':
       return size;
   }
 }
@@ -112,6 +120,9 @@ export function sizeAfter(step: Step, size: Size): Size {
 /** Whether the image has an alpha channel after the step. */
 export function alphaAfter(step: Step, hasAlpha: boolean): boolean {
   if (step.op === 'flatten') return false;
+  // libvips composite always writes an alpha channel (imagor's bands are 4 after any overlay).
+  if (step.op === 'overlay') return true;
+  if (step.op === 'effect') return alphaAfterEffect(step.effect, hasAlpha);
   if (step.op === 'embed') {
     const bg = step.background;
     if (bg.kind === 'colour' && bg.colour.alpha < 1) return true;

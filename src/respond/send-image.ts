@@ -1,6 +1,7 @@
 /**
- * Writes a processed (or stored) image: Content-Type, Content-Length, ETag, Last-Modified, Cache-Control,
- * Vary, and 304 for a matching conditional request. HEAD gets the same headers and no body.
+ * Writes a processed (or stored) image or meta JSON: Content-Type, Content-Length, Content-Disposition, ETag,
+ * Last-Modified, Cache-Control, Expires, Vary, and 304 for a matching conditional request. HEAD gets the same
+ * headers and no body.
  */
 import type { Req, Res } from '../server/http-types.js';
 import { headerString } from '../server/http-types.js';
@@ -14,7 +15,18 @@ export interface ImageResponse {
   readonly cacheControl: string;
   readonly expiresMs: number | undefined;
   readonly vary: boolean;
+  /** `inline` or `attachment; filename="..."`; imagor always sends one. Omitted when undefined. */
+  readonly contentDisposition?: string | undefined;
+  /** Headers that replace any value already set. */
   readonly extraHeaders?: readonly (readonly [string, string])[];
+  /** Headers added beside any value already set (a second Content-Security-Policy is enforced as well). */
+  readonly appendHeaders?: readonly (readonly [string, string])[];
+}
+
+function appendHeader(res: Res, name: string, value: string): void {
+  const current = res.getHeader(name);
+  if (current === undefined) res.setHeader(name, value);
+  else res.setHeader(name, [...(Array.isArray(current) ? current : [String(current)]), value]);
 }
 
 /** Returns the number of body bytes written. */
@@ -24,7 +36,9 @@ export function sendImage(req: Req, res: Res, img: ImageResponse): number {
   res.setHeader('Cache-Control', img.cacheControl);
   if (img.expiresMs !== undefined) res.setHeader('Expires', new Date(img.expiresMs).toUTCString());
   if (img.vary) res.setHeader('Vary', 'Accept');
+  if (img.contentDisposition !== undefined) res.setHeader('Content-Disposition', img.contentDisposition);
   for (const [name, value] of img.extraHeaders ?? []) res.setHeader(name, value);
+  for (const [name, value] of img.appendHeaders ?? []) appendHeader(res, name, value);
 
   const notModified = isNotModified(
     { ifNoneMatch: headerString(req.headers['if-none-match']), ifModifiedSince: headerString(req.headers['if-modified-since']) },

@@ -20,6 +20,7 @@ export type Route =
   | { readonly kind: 'favicon' }
   | { readonly kind: 'metrics' }
   | { readonly kind: 'landing' }
+  | { readonly kind: 'playground'; readonly method: string; readonly path: string }
   | { readonly kind: 'method-not-allowed' }
   | { readonly kind: 'signed'; readonly camo?: CamoCandidate; readonly imagor?: ImagorCandidate }
   | { readonly kind: 'not-found' };
@@ -30,13 +31,22 @@ export interface RouteOptions {
   readonly imagorEnabled: boolean;
   readonly imagorPrefix: string;
   readonly metricsEnabled: boolean;
+  /** Development mode only: the playground signs any URL it is given, so anywhere else it would be an open proxy. */
+  readonly playgroundEnabled?: boolean;
 }
 
+/** The playground's path; reserved in every mode (no camo digest or imagor hash can look like it). */
+export const PLAYGROUND_PATH = '/__playground';
+
 export function routeRequest(method: string, target: string, opts: RouteOptions): Route {
-  if (method !== 'GET' && method !== 'HEAD') return { kind: 'method-not-allowed' };
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '' : target.slice(q + 1);
+  // Before the method check: the playground takes a POST, and answers 404 to everything when it is off.
+  if (path === PLAYGROUND_PATH || path.startsWith(PLAYGROUND_PATH + '/')) {
+    return opts.playgroundEnabled === true ? { kind: 'playground', method, path } : { kind: 'not-found' };
+  }
+  if (method !== 'GET' && method !== 'HEAD') return { kind: 'method-not-allowed' };
   if (!path.startsWith('/')) return { kind: 'not-found' }; // absolute-form or asterisk targets: we are not a forward proxy
 
   if (path === '/healthcheck') return { kind: 'health' };

@@ -34,6 +34,8 @@ export interface App {
   readonly defaultHeaders: readonly (readonly [string, string])[];
   readonly routeOptions: RouteOptions;
   readonly imagor: ImagorContext;
+  /** Dev mode: the loopback URL of the bundled sample image, offered by the playground. */
+  readonly devSampleUrl?: string | undefined;
   /** Releases pools and storage clients (after the listeners are closed). */
   close(): Promise<void>;
 }
@@ -50,9 +52,12 @@ export interface AppDeps {
   readonly version: string;
   readonly log: Logger;
   readonly metrics: Metrics;
+  readonly devSampleUrl?: string | undefined;
+  /** Processes of a --workers cluster (each bounds the shared file result cache to its share). Default 1. */
+  readonly workers?: number;
 }
 
-export async function createApp({ settings, version, log, metrics }: AppDeps): Promise<App> {
+export async function createApp({ settings, version, log, metrics, devSampleUrl, workers }: AppDeps): Promise<App> {
   const addressPolicy = createAddressPolicy({ allowNetworks: [...settings.allowNetworks], denyNetworks: [...settings.denyNetworks] });
   const direct = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
   const outbound = createOutbound({
@@ -106,7 +111,7 @@ export async function createApp({ settings, version, log, metrics }: AppDeps): P
       }
     : undefined;
 
-  const imagor = await createImagorContext({ settings, fetcher, metrics, log });
+  const imagor = await createImagorContext({ settings, fetcher, metrics, log, workers });
 
   return {
     async close() {
@@ -114,6 +119,7 @@ export async function createApp({ settings, version, log, metrics }: AppDeps): P
       await dispatcher.close();
     },
     imagor,
+    devSampleUrl,
     settings,
     version,
     log,
@@ -131,6 +137,7 @@ export async function createApp({ settings, version, log, metrics }: AppDeps): P
       imagorEnabled: imagor.enabled,
       imagorPrefix: settings.imagorPrefix,
       metricsEnabled: settings.metrics,
+      playgroundEnabled: settings.dev,
     },
   };
 }

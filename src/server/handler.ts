@@ -11,6 +11,7 @@ import { routeRequest, type CamoCandidate, type Route } from '../route/route.js'
 import type { App } from './app.js';
 import { isHttp2, type Req, type Res } from './http-types.js';
 import { renderLanding } from './landing.js';
+import { servePlayground } from './playground.js';
 
 export function createHandler(app: App): (req: Req, res: Res) => void {
   return (req, res) => {
@@ -38,7 +39,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
   });
 
   const route = routeRequest(req.method ?? 'GET', req.url ?? '/', app.routeOptions);
-  let job: JobKind = route.kind === 'signed' && !route.camo ? 'imagor' : 'camo';
+  let job: JobKind = (route.kind === 'signed' && !route.camo) || route.kind === 'playground' ? 'imagor' : 'camo';
   let label = routeLabel(route);
   let bytes = 0;
   let sourceHost: string | undefined;
@@ -67,6 +68,9 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
         res.end(html);
         break;
       }
+      case 'playground':
+        bytes = await servePlayground(app, req, res, route.path, route.method);
+        break;
       case 'method-not-allowed':
         fail('METHOD_NOT_ALLOWED', req.method);
       case 'not-found':

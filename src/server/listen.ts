@@ -62,6 +62,8 @@ export async function startListeners(
   s: Settings,
   httpAddress: HostPort,
   handler: (req: Req, res: Res) => void,
+  /** In a cluster worker the socket path is the primary's, shared by every worker (server/cluster.ts checks it once). */
+  opts: { readonly sharedSocket?: boolean } = {},
 ): Promise<Listener[]> {
   const listeners: Listener[] = [];
   try {
@@ -91,7 +93,7 @@ export async function startListeners(
     }
 
     if (s.socketListen) {
-      if (existsSync(s.socketListen)) throw new StartupError(`--socket-listen=${s.socketListen}: the path already exists`);
+      if (!opts.sharedSocket && existsSync(s.socketListen)) throw new StartupError(`--socket-listen=${s.socketListen}: the path already exists`);
       const unix = createServer({ maxHeaderSize: 16 * 1024 }, handler);
       tune(unix, s);
       await listenOn(unix, s.socketListen);

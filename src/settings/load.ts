@@ -162,6 +162,11 @@ function validateTogether(s: Settings): string[] {
   ] as const) {
     if (!value) errors.push(`${name}=false: pixgate always refuses these networks; exempt specific ranges with --allow-network (PIXGATE_ALLOW_NETWORKS)`);
   }
+  // imagor reads `*` as "clone every client header", Cookie and Authorization included; refused for the reason
+  // HTTP_LOADER_FORWARD_CLIENT_HEADERS is (settings/table.ts), rather than read as a header named "*".
+  if (s.httpLoaderForwardHeaders.some((h) => h.trim() === '*')) {
+    errors.push('HTTP_LOADER_FORWARD_HEADERS=*: forwarding every client header is refused (it would leak cookies); list the header names (--http-loader-forward-headers)');
+  }
   if (s.imagorPrefix && !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(s.imagorPrefix)) {
     errors.push(`--imagor-prefix=${s.imagorPrefix}: expected a path such as /img (PIXGATE_IMAGOR_PREFIX)`);
   }

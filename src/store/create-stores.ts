@@ -4,6 +4,7 @@
  * is set. Builds clients only; no request is sent until a store is used. The AWS SDK (about 300 ms to import) is
  * loaded only when a bucket is configured.
  */
+import cluster from 'node:cluster';
 import type { SettingValue } from '../settings/define.js';
 import { SettingsError } from '../settings/load.js';
 import { storageSettings } from '../settings/table/storage.js';
@@ -124,13 +125,19 @@ export async function createStores(s: StorageSettings, opts: CreateStoresOptions
   }
   if (s.fileResultStorageBaseDir !== '') {
     const workers = Math.max(1, opts.workers ?? 1);
+    // server/cluster.ts forks the first `workers` workers at start (cluster ids 1..workers): they find the same
+    // files and each counts them at 1/workers, which adds up to the directory. A replacement for a dead worker
+    // (a later id) counts what it finds whole: it over-counts, so it evicts more than its share needs, but the
+    // files the dead worker wrote are then counted again and the directory never outgrows the bound.
+    const startedTogether = workers > 1 && cluster.isWorker && (cluster.worker?.id ?? Infinity) <= workers;
     const store = createFileStore({
       baseDir: s.fileResultStorageBaseDir, pathPrefix: s.fileResultStoragePathPrefix, safeChars: s.fileSafeChars,
       mkdirMode: s.fileResultStorageMkdirPermission, writeMode: s.fileResultStorageWritePermission,
       expirationMs: s.fileResultStorageExpiration,
-      // Each worker evicts within its share: every file is in the index of the worker that wrote it (or of all
-      // of them, when found at start), so the shares add up to the bound. Integer division keeps the sum under it.
+      // Each worker evicts within its share: every file counts in the index of the worker that wrote it (and, when
+      // found at start, in all of them), so the shares add up to the bound. Integer division keeps the sum under it.
       maxBytes: s.resultCacheMaxSize > 0 ? Math.max(1, Math.floor(s.resultCacheMaxSize / workers)) : 0,
+      adoptedShare: startedTogether ? 1 / workers : 1,
       now,
     });
     if (s.resultCacheMaxSize > 0) bounded.push(store);

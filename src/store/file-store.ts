@@ -30,6 +30,12 @@ export interface FileStoreOptions {
    * recently used entries; 0 = unbounded. Counts file contents, not blocks or directories.
    */
   readonly maxBytes?: number;
+  /**
+   * The part of each file found in the directory at start that counts against maxBytes (default 1). N processes
+   * that start together over one directory, each bounded to 1/N, adopt every file at 1/N of its size, so their
+   * counts add up to the directory instead of each evicting it down to its own share.
+   */
+  readonly adoptedShare?: number;
   /** Largest single object read or written. Default 512 MiB. */
   readonly maxObjectBytes?: number;
   /** fsync each file before it is renamed into place (as imagor). Default true. */
@@ -168,6 +174,12 @@ class LruIndex {
     this.bytes += size;
   }
 
+  /** Makes an indexed entry the most recent, keeping the size it counts for; nothing when it is not indexed. */
+  bump(rel: string): void {
+    const size = this.entries.get(rel);
+    if (size !== undefined) this.touch(rel, size);
+  }
+
   remove(rel: string): void {
     const old = this.entries.get(rel);
     if (old === undefined) return;
@@ -204,6 +216,7 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
   const writeMode = opts.writeMode ?? 0o666;
   const expirationMs = opts.expirationMs ?? 0;
   const maxBytes = opts.maxBytes ?? 0;
+  const adoptedShare = Math.min(1, Math.max(0, opts.adoptedShare ?? 1)) || 1;
   const maxObjectBytes = Math.min(opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT, maxBytes > 0 ? maxBytes : Infinity);
   const doFsync = opts.fsync ?? true;
   const now = opts.now ?? Date.now;
@@ -344,7 +357,7 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
       }
     }
     found.sort((a, b) => a.usedMs - b.usedMs);
-    index.prepend(found.map((f) => [f.rel, f.size] as const));
+    index.prepend(found.map((f) => [f.rel, f.size * adoptedShare] as const));
     await evict(root);
   }
 
@@ -374,7 +387,10 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
           if (st.size > maxObjectBytes) fail('too-large', 'get', `${st.size} bytes`);
           const body = await readToEnd(fh, st.size, maxObjectBytes, () => fail('too-large', 'get', 'grew while read'), signal);
           if (maxBytes > 0) {
-            index.touch(rel, body.length);
+            // Only an entry this store counts becomes recent: another process's file (a worker sharing the
+            // directory wrote it) stays in that process's count alone, or every worker reading the popular files
+            // would count them against its own share and the directory would shrink to one share.
+            index.bump(rel);
             // Recency survives a restart through atime; mtime (Last-Modified, expiration) is left as it was.
             await fh.utimes(now() / 1000, st.mtime).catch(() => {});
           }

@@ -43,7 +43,7 @@ function paintOf(fill: FillArg): Paint {
 /**
  * The steps for imagor's fill on the current state: the canvas is the target box plus the padding (box and
  * padding swapped after an odd number of 90-degree rotations, as imagor does), the image centred in the box
- * with Go's truncating division. `blurAllowed` is false on animations and with VIPS_DISABLE_BLUR, where imagor
+ * with Go's truncating division. With `blurAllowed` false (imagor on animations and with VIPS_DISABLE_BLUR) imagor
  * paints `blur` as the colour it fails to parse: black.
  */
 export function fillSteps(state: PixelState, fill: FillArg, blurAllowed: boolean): Step[] {
@@ -68,7 +68,7 @@ export function fillSteps(state: PixelState, fill: FillArg, blurAllowed: boolean
 export const fillFilter = defineFilter<FillArg>({
   name: 'fill',
   phases: ['pixel'],
-  // Every frame is letterboxed; fill(blur) on an animation paints black, as imagor does.
+  // Every frame is letterboxed; fill(blur) blurs each frame's own backdrop (imagor paints black on animations).
   animation: 'all-frames',
   parse: (args, ctx) => {
     const [first = '', second] = args;
@@ -81,7 +81,7 @@ export const fillFilter = defineFilter<FillArg>({
   collect: (fill, into) => {
     if (fill.kind === 'auto') into.fullDecode.push('fill(auto)');
   },
-  apply: (fill, state) => ({ steps: fillSteps(state, fill, state.frames === 1) }),
+  apply: (fill, state) => ({ steps: fillSteps(state, fill, true) }),
 });
 
 export const backgroundColorFilter = defineFilter<Paint>({

@@ -5,11 +5,17 @@
 import { fail } from '../../respond/errors.js';
 import { splitFilterArgs } from '../../parse/imagor-filters.js';
 import type { Filter } from '../../parse/imagor-params.js';
-import { elsewhereFilters } from './elsewhere.js';
+import { densityFilters } from './density.js';
+import { encodeFilters } from './encode.js';
 import { fillFilters } from './fill.js';
 import { frameFilters } from './frames.js';
+import { geometryFilters } from './geometry-filters.js';
 import { outputFilters } from './output.js';
+import { overlayFilters } from './overlay.js';
+import { responseFilters } from './response.js';
+import { sharpnessFilters } from './sharpness.js';
 import { sizingFilters } from './sizing.js';
+import { toneFilters } from './tone.js';
 import type { FilterDef, PreparedFilter } from './types.js';
 
 export interface FilterRegistry {
@@ -31,7 +37,13 @@ export const defaultFilterRegistry: FilterRegistry = createFilterRegistry([
   ...sizingFilters,
   ...frameFilters,
   ...fillFilters,
-  ...elsewhereFilters,
+  ...toneFilters,
+  ...sharpnessFilters,
+  ...geometryFilters,
+  ...encodeFilters,
+  ...densityFilters,
+  ...overlayFilters,
+  ...responseFilters,
 ]);
 
 export interface PrepareFiltersOptions {
@@ -39,6 +51,14 @@ export interface PrepareFiltersOptions {
   readonly lenient?: boolean | undefined;
   /** VIPS_DISABLE_FILTERS: names skipped entirely, arguments unchecked. */
   readonly disabled?: readonly string[] | undefined;
+  /** VIPS_DISABLE_BLUR: blur and sharpen are skipped as if listed in `disabled` (imagor). */
+  readonly disableBlur?: boolean | undefined;
+  /**
+   * VIPS_MAX_FILTER_OPS: at most this many filters that work on pixels (<= 0: no limit). Beyond it
+   * INVALID_PARAMS naming the limit; lenient mode accepts them and the planner skips those at or past this
+   * index in the URL, as imagor does.
+   */
+  readonly maxOps?: number | undefined;
   readonly registry?: FilterRegistry | undefined;
   /** Policy for a name the registry does not know; the default is `unknownFilter`. */
   readonly onUnknown?: ((name: string, lenient: boolean) => void) | undefined;
@@ -62,6 +82,7 @@ export function prepareFilters(filters: readonly Filter[], options: PrepareFilte
   const registry = options.registry ?? defaultFilterRegistry;
   const lenient = options.lenient === true;
   const disabled = new Set(options.disabled ?? []);
+  if (options.disableBlur === true) for (const name of BLUR_FILTERS) disabled.add(name);
   const onUnknown = options.onUnknown ?? unknownFilter;
   const out: PreparedFilter[] = [];
   filters.forEach((filter, index) => {
@@ -74,5 +95,15 @@ export function prepareFilters(filters: readonly Filter[], options: PrepareFilte
     const prepared = def.prepare(splitFilterArgs(filter.args), { name: def.name, lenient }, index);
     if (prepared !== undefined) out.push(prepared);
   });
+  const maxOps = options.maxOps ?? -1;
+  if (!lenient && maxOps > 0) {
+    const ops = out.filter((f) => f.apply !== undefined).length;
+    if (ops > maxOps) {
+      fail('INVALID_PARAMS', `${ops} pixel filters, VIPS_MAX_FILTER_OPS=${maxOps}`, `too many filters: at most ${maxOps} image operations`);
+    }
+  }
   return out;
 }
+
+/** The filters VIPS_DISABLE_BLUR turns off (fill(blur) then paints black instead, see plan.ts). */
+export const BLUR_FILTERS: readonly string[] = ['blur', 'sharpen'];

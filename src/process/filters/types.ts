@@ -5,7 +5,10 @@
  */
 import { fail } from '../../respond/errors.js';
 import type { FormatName } from '../negotiate.js';
+import type { TrimBy } from '../../parse/imagor-params.js';
 import type { Edges, Size, Step } from '../steps.js';
+import type { ColourProfile } from './encode.js';
+import type { FocalRegion } from './geometry-filters.js';
 
 /**
  * When a filter acts. `load`: read before decoding (frames, page). `geometry`: changes how the URL geometry is
@@ -42,6 +45,20 @@ export interface CollectedOptions {
   orient: 90 | 180 | 270 | undefined;
   /** Filters that make imagor decode the full image rather than shrink on load (its thumbnailNotSupported). */
   fullDecode: string[];
+  /** focal(): regions steering the cover crop, as written. */
+  focal: FocalRegion[];
+  /** dpi(n): SVG render density. */
+  dpi: number | undefined;
+  /** max_bytes(n). */
+  maxBytes: number | undefined;
+  /** PNG knobs: palette(), bitdepth(n), compression(n). */
+  palette: boolean;
+  bitdepth: number | undefined;
+  compression: number | undefined;
+  /** autojpg(): an opaque PNG output is written as JPEG. */
+  autojpg: boolean;
+  /** to_colorspace(profile). */
+  colourspace: ColourProfile | undefined;
 }
 
 export function createCollectedOptions(): CollectedOptions {
@@ -59,6 +76,14 @@ export function createCollectedOptions(): CollectedOptions {
     page: undefined,
     orient: undefined,
     fullDecode: [],
+    focal: [],
+    dpi: undefined,
+    maxBytes: undefined,
+    palette: false,
+    bitdepth: undefined,
+    compression: undefined,
+    autojpg: false,
+    colourspace: undefined,
   };
 }
 
@@ -80,6 +105,8 @@ export interface PixelResult {
   readonly steps: readonly Step[];
   /** The filter rotated by 90 or 270 degrees. */
   readonly rotated90?: boolean;
+  /** The filter needs the image measured first (the trim filter): the planner pauses here, then crops. */
+  readonly measure?: { readonly kind: 'trim'; readonly by: TrimBy; readonly tolerance: number } | undefined;
 }
 
 export interface FilterContext {

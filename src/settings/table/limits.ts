@@ -1,6 +1,6 @@
 /** Limits against image bombs and the libvips knobs (imagor's VIPS_* settings). */
 import { setting } from '../define.js';
-import { bool, int } from '../values.js';
+import { bool, int, list, string } from '../values.js';
 
 export const limitsSettings = {
   vipsMaxWidth: setting({
@@ -50,5 +50,17 @@ export const limitsSettings = {
   vipsMaxCacheFiles: setting({
     env: ['VIPS_MAX_CACHE_FILES'], flags: ['--vips-max-cache-files'], type: int({ min: 0 }), default: 0, group: 'limits',
     help: 'libvips operation cache open files (0 = off).',
+  }),
+  vipsMaxFilterOps: setting({
+    env: ['VIPS_MAX_FILTER_OPS'], flags: ['--vips-max-filter-ops'], type: int({ min: -1 }), default: -1, group: 'limits',
+    help: 'Most filters that work on pixels in one URL; more is a 400 naming the limit (with PIXGATE_LENIENT_FILTERS, the extra ones are skipped, as imagor does). -1 = no limit.',
+  }),
+  vipsDisableBlur: setting({
+    env: ['VIPS_DISABLE_BLUR'], flags: ['--vips-disable-blur'], type: bool, default: false, group: 'limits',
+    help: 'Turn off the blur() and sharpen() filters (skipped) and paint fill(blur) black, as imagor does.',
+  }),
+  vipsDisableFilters: setting({
+    env: ['VIPS_DISABLE_FILTERS'], flags: ['--vips-disable-filters'], type: list(string), default: [], group: 'limits',
+    help: 'Comma-separated filter names to skip entirely, arguments unchecked, e.g. blur,watermark.',
   }),
 } as const;

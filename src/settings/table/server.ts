@@ -1,6 +1,19 @@
 /** Listeners, response headers and the frontend side of the server. */
 import { optional, setting } from '../define.js';
-import { bool, duration, header, hostPort, int, list, string } from '../values.js';
+import { bool, duration, header, hostPort, int, list, string, type ValueType } from '../values.js';
+
+/** A process count: an integer from 1, or `auto` for one per core (resolved at start by server/cluster.ts). */
+const workerCount: ValueType<number | 'auto'> = {
+  name: 'int|auto',
+  parse(raw) {
+    const v = raw.trim().toLowerCase();
+    if (v === 'auto') return 'auto';
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!(n >= 1 && n <= 1024)) throw new Error('expected auto or an integer from 1 to 1024');
+    return n;
+  },
+  format: (v) => String(v),
+};
 
 export const serverSettings = {
   listen: setting({
@@ -47,6 +60,10 @@ export const serverSettings = {
   headers: setting({
     env: ['PIXGATE_HEADER', 'GOCAMO_HEADER'], flags: ['--header'], short: '-H', type: list(header, { separator: '\n' }), default: [],
     group: 'server', help: 'Extra response header "Name: value" on every response (repeatable; newline-separated in env). Overrides a default header of the same name.',
+  }),
+  workers: setting({
+    env: ['PIXGATE_WORKERS'], flags: ['--workers'], type: workerCount, default: 1, group: 'server',
+    help: 'Processes serving the same port(s): more than 1 starts a cluster whose crashed workers are replaced and which SIGTERM drains; auto = one per core. Processing limits and queues are per worker; PIXGATE_RESULT_CACHE_MAX_SIZE is split between them; /metrics sums every worker.',
   }),
   dev: setting({
     env: ['PIXGATE_DEV'], flags: ['--dev'], type: bool, default: false, group: 'server',
