@@ -58,6 +58,11 @@ export const acknowledgedEnv: Readonly<Record<string, string>> = {
   IMAGOR_BASE_PATH_REDIRECT: 'not supported: / serves the landing page.',
   IMAGOR_RESPONSE_RAW_ON_ERROR: 'not supported: errors never echo the source bytes.',
   S3_LOADER_BUCKET_ROUTER_CONFIG: 'bucket routing is not supported; use one S3_LOADER_BUCKET.',
+  VIPS_CACHE_SIZE: 'imagor\'s in-memory image cache is not used; results are cached in result storage.',
+  VIPS_CACHE_MAX_WIDTH: 'imagor\'s in-memory image cache is not used; results are cached in result storage.',
+  VIPS_CACHE_MAX_HEIGHT: 'imagor\'s in-memory image cache is not used; results are cached in result storage.',
+  VIPS_CACHE_TTL: 'imagor\'s in-memory image cache is not used; results are cached in result storage.',
+  VIPS_CACHE_FORMAT: 'imagor\'s in-memory image cache is not used; results are cached in result storage.',
   VIPS_VECTOR: 'not used by sharp\'s libvips build.',
   VIPS_DETECTOR_PROBE_SIZE: 'no face detector in pixgate.',
 };
