@@ -117,14 +117,18 @@ async function serveResolved(
 
   const accept = headerString(req.headers.accept);
   const format: FormatChoice | undefined = production.raw ? undefined : negotiate(app, params, accept);
-  // As imagor: the negotiated format becomes an explicit format() for the result key and the processor.
-  const keyed = format?.negotiated ? withFilter(params, 'format', format.negotiated) : params;
+  // As imagor: the negotiated format becomes an explicit format() for the result key and the processor, and
+  // AVIF chosen with auto-WebP on brings fallback_format(webp) for animations.
+  let keyed = format?.negotiated ? withFilter(params, 'format', format.negotiated) : params;
+  if (format?.negotiated === 'avif' && format.fallback === 'webp' && !params.filters.some((f) => f.name === 'fallback_format')) {
+    keyed = withFilter(keyed, 'fallback_format', 'webp');
+  }
   const key = resultKey(resultKeyInput(keyed === params ? params : { ...keyed, path: '' }), app.imagor.stores.resultPathStyle);
   const deadline = AbortSignal.timeout(s.requestTimeout);
 
   const { value, shared } = await untilClientLeaves(
     app.imagor.flight.run(production.raw ? `raw:${key}` : key, () =>
-      production.raw ? produceRaw(app, req, keyed, deadline) : produce(app, req, keyed, key, deadline, clientGone, production),
+      production.raw ? produceRaw(app, req, keyed, deadline) : produce(app, req, keyed, key, deadline, production, accept),
     ),
     clientGone,
   );
@@ -227,20 +231,23 @@ async function produce(
   params: ImagorParams,
   key: string,
   deadline: AbortSignal,
-  clientGone: AbortSignal,
   production: Production,
+  accept: string | undefined,
 ): Promise<Result> {
   const s = app.settings;
   const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
   if (stored) return stored;
 
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
-  const release = await app.imagor.queue.acquire(AbortSignal.any([processDeadline, clientGone]), processDeadline);
+  // The wait belongs to every request sharing this work, so the first client leaving must not end it.
+  const release = await app.imagor.queue.acquire(processDeadline, processDeadline);
   try {
     const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
     const started = process.hrtime.bigint();
     const options: ProcessOptions = {
       ...app.imagor.processOptions,
+      // The format was negotiated above; the processor must see the same Accept if it negotiates at all.
+      accept,
       signal: processDeadline,
       // Overlay images come through the same storages, loaders, source policy and size cap as the source.
       loadImage: async (image, signal) =>

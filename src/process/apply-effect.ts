@@ -166,10 +166,15 @@ function noise(p: Pixels, amount: number, seed: number): Pixels {
   return { ...p, data: out };
 }
 
-/** Each block x block cell (cut at the right and bottom edges) takes the mean of its pixels, alpha included. */
+/**
+ * Each block x block cell (cut at the right and bottom edges) takes the mean of its pixels. With alpha the
+ * colours are weighted by it (premultiplied), so transparent pixels do not darken the cell; imagor's libvips
+ * shrink averages them unweighted.
+ */
 function pixelateFrame(p: Pixels, block: number): Pixels {
   const out = Buffer.alloc(p.data.length);
   const { width, height, channels: ch } = p;
+  const alpha = ch === 4;
   const sums = new Float64Array(ch);
   for (let y0 = 0; y0 < height; y0 += block) {
     const y1 = Math.min(height, y0 + block);
@@ -179,17 +184,37 @@ function pixelateFrame(p: Pixels, block: number): Pixels {
       for (let y = y0; y < y1; y++) {
         for (let x = x0; x < x1; x++) {
           const i = (y * width + x) * ch;
-          for (let c = 0; c < ch; c++) sums[c]! += p.data[i + c]!;
+          const w = alpha ? p.data[i + 3]! : 1;
+          for (let c = 0; c < 3; c++) sums[c]! += p.data[i + c]! * w;
+          if (alpha) sums[3]! += w;
         }
       }
       const n = (y1 - y0) * (x1 - x0);
+      const weight = alpha ? sums[3]! : n;
+      const cell = [0, 1, 2].map((c) => (weight > 0 ? Math.round(sums[c]! / weight) : 0));
+      if (alpha) cell.push(Math.round(sums[3]! / n));
       for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const i = (y * width + x) * ch;
-          for (let c = 0; c < ch; c++) out[i + c] = Math.round(sums[c]! / n);
-        }
+        for (let x = x0; x < x1; x++) out.set(cell, (y * width + x) * ch);
       }
     }
+  }
+  return { ...p, data: out };
+}
+
+/** libvips' B_W conversion of the colour channels; alpha is set aside and put back (sharp would drop it). */
+async function grayscale(p: Pixels): Promise<Pixels> {
+  if (p.channels === 3) return toColour(await viaSharp(p, (s) => s.grayscale()));
+  const n = p.width * p.height * p.frames;
+  const rgb = Buffer.alloc(n * 3);
+  for (let i = 0; i < n; i++) p.data.copy(rgb, i * 3, i * 4, i * 4 + 3);
+  const grey = await viaSharp({ ...p, data: rgb, channels: 3 }, (s) => s.grayscale());
+  const out = Buffer.alloc(n * 4);
+  for (let i = 0; i < n; i++) {
+    const g = grey.data[i * grey.channels]!;
+    out[i * 4] = g;
+    out[i * 4 + 1] = g;
+    out[i * 4 + 2] = g;
+    out[i * 4 + 3] = p.data[i * 4 + 3]!;
   }
   return { ...p, data: out };
 }
@@ -297,7 +322,7 @@ export async function applyEffect(input: Pixels, effect: Effect): Promise<Pixels
         s.modulate({ brightness: effect.brightness, saturation: effect.saturation, hue: Math.round(effect.hue) }),
       );
     case 'grayscale':
-      return toColour(await viaSharp(p, (s) => s.grayscale()));
+      return grayscale(p);
     case 'equalize':
       return eachFrame(p, equalizeFrame);
     case 'noise':

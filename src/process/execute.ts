@@ -261,8 +261,9 @@ function embedPrimitives(step: Extract<Step, { op: 'embed' }>, colour: Rgba, siz
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
+    // A deadline's own reason is a DOMException TimeoutError: the client must see imagor's 408, not a 500.
     const reason: unknown = signal.reason;
-    throw reason instanceof Error ? reason : new PixgateError('REQUEST_TIMEOUT', { detail: 'processing aborted' });
+    throw reason instanceof PixgateError ? reason : new PixgateError('REQUEST_TIMEOUT', { detail: 'processing aborted', cause: reason });
   }
 }
 

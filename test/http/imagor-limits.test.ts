@@ -275,7 +275,6 @@ describe('deadlines -> 408', () => {
 
   test(
     'IMAGOR_PROCESS_TIMEOUT: processing that starts after its deadline is 408, not 500',
-    { todo: 'src/process/execute.ts throwIfAborted rethrows the TimeoutError DOMException of AbortSignal.timeout (see the issue 3 test report)' },
     async () => {
       // The load is bounded by IMAGOR_LOAD_TIMEOUT, not by the process timeout, so a 1 ms process timeout has
       // always fired by the time the loaded image reaches the processor.
@@ -354,7 +353,6 @@ describe('identical concurrent requests', () => {
 
   test(
     'a client that leaves while queued does not cancel the work for a client that joined it',
-    { todo: "src/jobs/imagor.ts produce() waits for the queue on the first client's clientGone (see the issue 3 test report)" },
     async () => {
       const rig = await startImagorRig({ origin, env: { IMAGOR_PROCESS_CONCURRENCY: '1', IMAGOR_PROCESS_QUEUE_SIZE: '4' } });
       const g = gate(png);

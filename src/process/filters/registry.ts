@@ -16,6 +16,7 @@ import { responseFilters } from './response.js';
 import { sharpnessFilters } from './sharpness.js';
 import { sizingFilters } from './sizing.js';
 import { toneFilters } from './tone.js';
+import { unsupportedFilters } from './unsupported.js';
 import type { FilterDef, PreparedFilter } from './types.js';
 
 export interface FilterRegistry {
@@ -42,6 +43,7 @@ export const defaultFilterRegistry: FilterRegistry = createFilterRegistry([
   ...geometryFilters,
   ...encodeFilters,
   ...densityFilters,
+  ...unsupportedFilters,
   ...overlayFilters,
   ...responseFilters,
 ]);

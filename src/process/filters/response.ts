@@ -155,7 +155,8 @@ function headerSafe(name: string): string {
   let out = '';
   for (const ch of name) {
     const c = ch.codePointAt(0)!;
-    out += c < 0x20 || c > 0x7e || ch === '\\' ? encodeURIComponent(ch).replace(/[!'()*\\]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`) : ch;
+    // A lone surrogate has no UTF-8 form to percent-encode.
+    out += c < 0x20 || c > 0x7e || ch === '\\' ? (c >= 0xd800 && c <= 0xdfff ? '_' : encodeURIComponent(ch)) : ch;
   }
   return out;
 }

@@ -44,10 +44,19 @@ describe('applyEffect on raw pixels', () => {
       assert.ok(r >= 90 && r < 110, `${r}`);
     }
   });
-  test('pixelate cuts cells at the edges and averages alpha too', async () => {
+  test('pixelate cuts cells at the edges and weights colours by alpha, so transparency does not darken them', async () => {
     const p = pixels(3, 1, [[0, 0, 0, 0], [200, 100, 50, 255], [9, 9, 9, 9]]);
     const out = await applyEffect(p, { kind: 'pixelate', block: 2 });
-    assert.deepEqual([at(out, 0, 0), at(out, 1, 0), at(out, 2, 0)], [[100, 50, 25, 128], [100, 50, 25, 128], [9, 9, 9, 9]]);
+    assert.deepEqual([at(out, 0, 0), at(out, 1, 0), at(out, 2, 0)], [[200, 100, 50, 128], [200, 100, 50, 128], [9, 9, 9, 9]]);
+  });
+  test('pixelate without alpha takes the plain mean', async () => {
+    const out = await applyEffect(pixels(2, 1, [[0, 0, 0], [200, 100, 51]]), { kind: 'pixelate', block: 2 });
+    assert.deepEqual(at(out, 0, 0), [100, 50, 26]);
+  });
+  test('grayscale keeps alpha', async () => {
+    const out = await applyEffect(pixels(2, 1, [[255, 255, 255, 0], [0, 0, 0, 200]]), { kind: 'grayscale' });
+    assert.equal(out.channels, 4);
+    assert.deepEqual([at(out, 0, 0), at(out, 1, 0)], [[255, 255, 255, 0], [0, 0, 0, 200]]);
   });
   test('round-corner adds alpha, cuts the corners and keeps the edges\' middles', async () => {
     const p = pixels(10, 10, Array.from({ length: 100 }, () => [255, 0, 0]));

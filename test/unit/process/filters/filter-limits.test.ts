@@ -62,3 +62,26 @@ describe('settings', () => {
     assert.throws(() => loadSettings({ VIPS_MAX_FILTER_OPS: '-2' }, []), /VIPS_MAX_FILTER_OPS/);
   });
 });
+
+describe('filters pixgate does not implement', () => {
+  for (const [filter, reason] of [
+    ['redact()', /detector/],
+    ['redact_oval(blur)', /detector/],
+    ['draw_detections()', /detector/],
+    ['red_eye()', /eye detector/],
+    ['extract_focal()', /inner thumbor URL/],
+    ['frame(frame.png)', /nine-patch/],
+    ['distributed_collage(a,b,c)', /collage/],
+  ] as const) {
+    test(`${filter} is INVALID_PARAMS saying why`, () => {
+      assert.throws(
+        () => validateFilters(params(`filters:${filter}/a.png`)),
+        (e: unknown) => isPixgateError(e) && e.code === 'INVALID_PARAMS' && reason.test(e.publicDetail ?? ''),
+      );
+    });
+  }
+  test('lenient mode ignores them, as imagor does', async () => {
+    const { decoded: d } = await run('filters:redact():red_eye()/a.png', { lenientFilters: true });
+    assert.ok(near(d.pixel(2, 2), RED, 2));
+  });
+});

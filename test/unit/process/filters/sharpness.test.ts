@@ -84,8 +84,24 @@ describe('pixelate', () => {
   });
 });
 
+describe('convolution (thumbor)', () => {
+  test('a normalised box kernel averages across an edge', async () => {
+    const { decoded: d } = await run(await edge(), 'filters:convolution(1;1;1;1;1;1;1;1;1,3,true)/a.png');
+    // Column 19 sees two columns of 100 and one of 150; column 20 one of 100 and two of 150.
+    assert.ok(near(d.pixel(19, 10), grey((2 * 100 + 150) / 3), 1), JSON.stringify(d.pixel(19, 10)));
+    assert.ok(near(d.pixel(20, 10), grey((100 + 2 * 150) / 3), 1), JSON.stringify(d.pixel(20, 10)));
+    assert.ok(near(d.pixel(0, 10), grey(100), 0) && near(d.pixel(39, 0), grey(150), 0));
+  });
+  test('a horizontal edge detector without normalising finds the edge and nothing else', async () => {
+    const { decoded: d } = await run(await edge(), 'filters:convolution(-1;0;1,3,false)/a.png');
+    assert.ok(near(d.pixel(5, 10), grey(0), 0));
+    // At x = 19: 150 - 100.
+    assert.ok(near(d.pixel(19, 10), grey(50), 1), JSON.stringify(d.pixel(19, 10)));
+  });
+});
+
 describe('on an animated GIF every frame is processed on its own', () => {
-  for (const filter of ['blur(4)', 'sharpen(1)', 'pixelate(4)']) {
+  for (const filter of ['blur(4)', 'sharpen(1)', 'pixelate(4)', 'convolution(1;2;1;2;4;2;1;2;1,3,true)']) {
     test(`${filter} keeps all frames and their own colours`, async () => {
       const { image, decoded: d } = await run(await makeAnimated('gif', 16, 12, [RED, LIME, BLUE]), `filters:${filter}/a.gif`);
       assert.equal(image.format, 'gif');
@@ -124,6 +140,13 @@ describe('bad arguments are INVALID_PARAMS naming the filter', () => {
     ['pixelate(0)', /^pixelate: /],
     ['pixelate(x)', /^pixelate: /],
     ['pixelate(2,3)', /^pixelate: /],
+    ['convolution(1;2;1)', /^convolution: /],
+    ['convolution(1;2;1;2,2)', /^convolution: /],
+    ['convolution(1;x;1,3)', /^convolution: /],
+    ['convolution(1;2;1,0)', /^convolution: /],
+    ['convolution(1;2,3)', /^convolution: /],
+    ['convolution(1;2;1,3,maybe)', /^convolution: /],
+    [`convolution(${Array.from({ length: 27 * 27 }, () => '1').join(';')},27)`, /^convolution: .*25x25/],
   ];
   for (const [filter, detail] of cases) {
     test(filter, async () => {

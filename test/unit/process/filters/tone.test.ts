@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { parseImagorPath } from '../../../../src/parse/imagor-path.js';
 import { isPixgateError } from '../../../../src/respond/errors.js';
 import { processImage, type ProcessOptions } from '../../../../src/process/process-image.js';
-import { contrastLine } from '../../../../src/process/filters/tone.js';
+import { contrastLine, curveTable } from '../../../../src/process/filters/tone.js';
 import { BLUE, decode, LIME, makeAnimated, makeSolid, near, RED, WHITE, type Rgb } from '../../../helpers/images.js';
 
 async function run(input: Buffer, path: string, options: ProcessOptions = {}) {
@@ -136,9 +136,38 @@ describe('grayscale, sepia, equalize, noise', () => {
   });
 });
 
+describe('thumbor\'s colorize and curve', () => {
+  test('colorize(50,0,100,0000ff) moves red halfway to 0 and blue all the way to 255', async () => {
+    const { decoded: d } = await run(await solid({ r: 200, g: 100, b: 50 }), 'filters:colorize(50,0,100,0000ff)/a.png');
+    assertNear(d.pixel(8, 8), { r: 100, g: 100, b: 255 }, 1);
+  });
+  test('a curve through (0,0) and (255,255) is the identity', () => {
+    const t = curveTable([[0, 0], [255, 255]]);
+    assert.deepEqual(t, Array.from({ length: 256 }, (_, i) => i));
+  });
+  test('a curve is flat before its first point and after its last', () => {
+    const t = curveTable([[50, 20], [200, 220]]);
+    assert.equal(t[0], 20);
+    assert.equal(t[49], 20);
+    assert.equal(t[125], 120);
+    assert.equal(t[255], 220);
+  });
+  test('a three-point curve passes through its points and bends smoothly between them', () => {
+    const t = curveTable([[0, 0], [128, 192], [255, 255]]);
+    assert.deepEqual([t[0], t[128], t[255]], [0, 192, 255]);
+    // A natural spline through these points lies above the straight lines between them.
+    assert.ok(t[64]! > 96 && t[192]! > 224, `${t[64]} ${t[192]}`);
+  });
+  test('curve() maps each channel through its own curve, then through the curve for all', async () => {
+    const path = 'filters:curve([(0,0),(255,255)],[(0,255),(255,255)],[(0,0),(255,255)],[(0,0),(255,0)])/a.png';
+    const { decoded: d } = await run(await solid(grey(100)), path);
+    assertNear(d.pixel(8, 8), { r: 255, g: 100, b: 0 }, 0);
+  });
+});
+
 describe('on an animated GIF', () => {
   for (const filter of ['brightness(20)', 'contrast(20)', 'grayscale()', 'hue(90)', 'saturation(50)', 'rgb(10,0,0)', 'modulate(10,10,10)',
-    'invert()', 'equalize()', 'sepia()', 'noise(10)']) {
+    'invert()', 'equalize()', 'sepia()', 'noise(10)', 'colorize(10,10,10,ff0000)', 'curve([(0,0),(255,200)],[(0,0),(255,255)],[(0,0),(255,255)],[(0,0),(255,255)])']) {
     test(`${filter} keeps every frame`, async () => {
       const { image, decoded: d } = await run(await makeAnimated('gif', 12, 8, [RED, LIME, BLUE]), `filters:${filter}/a.gif`);
       assert.equal(image.format, 'gif');
@@ -178,6 +207,13 @@ describe('bad arguments are INVALID_PARAMS naming the filter', () => {
     ['noise(101)', /^noise: /],
     ['noise(1.5)', /^noise: /],
     ['noise(10,-1)', /^noise: /],
+    ['colorize(10,10,10)', /^colorize: /],
+    ['colorize(10,10,200,ff0000)', /^colorize: /],
+    ['colorize(10,10,10,nocolour)', /^colorize: /],
+    ['curve([(0,0),(255,255)])', /^curve: /],
+    ['curve([(0,0)],[(0,0)],[(0,0)],[(x,0)])', /^curve: /],
+    ['curve([(10,0),(5,0)],[(0,0)],[(0,0)],[(0,0)])', /^curve: /],
+    ['curve([(0,0)],[(0,0)],[(0,0)],[(0,300)])', /^curve: /],
   ];
   for (const [filter, detail] of cases) {
     test(filter, async () => {
