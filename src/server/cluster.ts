@@ -13,13 +13,17 @@ import type { Logger } from '../observe/log.js';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
-// The messages between the primary and its workers. Each carries `type`; node:cluster's own messages do not
-// use these names.
-const READY = 'pixgate:ready'; //                 worker -> primary: listening, serving
-const METRICS_REQUEST = 'pixgate:metrics-request'; // worker -> primary: the whole fleet's metrics, please
-const METRICS_REPLY = 'pixgate:metrics-reply'; //   primary -> worker: { text } or { error }
-const METRICS_COLLECT = 'pixgate:metrics-collect'; // primary -> every ready worker: your own metrics
-const METRICS_PART = 'pixgate:metrics-part'; //     worker -> primary: { metrics } or { error }
+// The messages between the primary and its workers, told apart by `type` (node:cluster's own use other names).
+/** worker -> primary: listening. */
+const READY = 'pixgate:ready';
+/** worker -> primary: every worker's metrics, summed, please (a scrape of /metrics). */
+const METRICS_REQUEST = 'pixgate:metrics-request';
+/** primary -> that worker: `{ text }` or `{ error }`. */
+const METRICS_REPLY = 'pixgate:metrics-reply';
+/** primary -> every ready worker: your own metrics. */
+const METRICS_COLLECT = 'pixgate:metrics-collect';
+/** worker -> primary: `{ metrics }` (getMetricsAsJSON) or `{ error }`. */
+const METRICS_PART = 'pixgate:metrics-part';
 
 /** A worker that ran at least this long after becoming ready did not die of its start. */
 export const STABLE_MS = 10_000;
@@ -120,7 +124,7 @@ class FleetRegistry extends Registry {
 
 /**
  * In a worker: the same metrics, but `registry.metrics()` (what /metrics serves) returns the sum over every
- * worker, so a scrape through the shared port sees the whole fleet, not whichever worker answered. The worker
+ * worker, so a scrape through the shared port sees every worker, not just the one that answered. The worker
  * also answers the primary's requests for its own metrics. Outside a cluster, `metrics` is returned as it is.
  */
 export function withFleetMetrics<M extends { readonly registry: Registry }>(metrics: M): M {

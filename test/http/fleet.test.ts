@@ -1,8 +1,9 @@
 // pixgate as a fleet, with real processes: two instances started from docs/examples/fleet.env (only S3_ENDPOINT
 // pointed at the test S3 server) share one bucket, so the second serves the first one's result without processing
 // it, a changed source is processed again, and an outage of the bucket costs no request; the bounded disk cache
-// stays under its bound while workers fill it; and a --workers cluster spreads requests over its workers,
-// replaces a killed one, sums their metrics and drains on SIGTERM. Every server listens on 127.0.0.1 only.
+// stays under its bound while workers fill it and survives a restart; a --workers cluster spreads requests over
+// its workers, replaces a killed one, sums their metrics and drains on SIGTERM; and the primary gives up on
+// workers that cannot start. Every server listens on 127.0.0.1 only.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import cluster from 'node:cluster';
@@ -317,12 +318,8 @@ describe('the bounded disk result cache under a two-worker cluster', { concurren
   let origin: Origin;
   let c: Instance | undefined;
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pixgate-fleet-cache-'));
-    origin = await startOrigin();
-    const source = await sharp(noise(160 * 160 * 3), { raw: { width: 160, height: 160, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
-    origin.route('/noise.png', serve(source));
-    c = await startInstance(
+  const start = () =>
+    startInstance(
       {
         IMAGOR_SECRET: secret,
         FILE_RESULT_STORAGE_BASE_DIR: dir,
@@ -334,6 +331,13 @@ describe('the bounded disk result cache under a two-worker cluster', { concurren
       [],
       2,
     );
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pixgate-fleet-cache-'));
+    origin = await startOrigin();
+    const source = await sharp(noise(160 * 160 * 3), { raw: { width: 160, height: 160, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    origin.route('/noise.png', serve(source));
+    c = await start();
   });
 
   after(async () => {
@@ -343,36 +347,32 @@ describe('the bounded disk result cache under a two-worker cluster', { concurren
   });
 
   test('stays under PIXGATE_RESULT_CACHE_MAX_SIZE while many distinct results are written, keeping the recent ones', async () => {
-    let served = 0;
-    let largest = 0;
-    const sizes = Array.from({ length: 40 }, (_, i) => 60 + i);
-    const responses: FetchedResponse[] = [];
-    for (const size of sizes) {
-      const r = await fetchRaw(signedUrl(c!.url, `${size}x${size}/filters:format(png)/${origin.url('/noise.png')}`, signer));
-      assert.equal(r.status, 200, r.text);
-      responses.push(r);
-      served += r.body.length;
-      largest = Math.max(largest, r.body.length);
-      // A file counts from its rename until the eviction right after it: one result per worker over, at most.
-      const onDisk = filesUnder(dir).reduce((s, f) => s + f.size, 0);
-      assert.ok(onDisk <= BOUND + 2 * largest, `${onDisk} bytes on disk after ${size}x${size}`);
-    }
-    assert.ok(served > 2 * BOUND, `the test wrote only ${served} bytes`);
-
-    // Once the last saves have landed, the directory is within the bound.
-    const settle = async () => {
+    const bytesOnDisk = () => filesUnder(dir).reduce((sum, f) => sum + f.size, 0);
+    // A result is saved after its response, and counted from its rename to the eviction that follows: wait until
+    // the directory stops changing, then it must be within the bound.
+    const settled = async () => {
       let last = -1;
       return eventually('the cache to settle', async () => {
-        await sleep(200);
-        const now = filesUnder(dir).reduce((s, f) => s + f.size, 0);
+        await sleep(60);
+        const now = bytesOnDisk();
         const stable = now === last;
         last = now;
         return stable ? now : undefined;
       });
     };
-    const total = await settle();
-    assert.ok(total <= BOUND, `${total} bytes on disk, bound ${BOUND}`);
-    assert.ok(total > BOUND / 4, `${total} bytes: the cache was emptied rather than bounded`);
+    let served = 0;
+    const responses: FetchedResponse[] = [];
+    for (let size = 60; size < 100; size++) {
+      const r = await fetchRaw(signedUrl(c!.url, `${size}x${size}/filters:format(png)/${origin.url('/noise.png')}`, signer));
+      assert.equal(r.status, 200, r.text);
+      responses.push(r);
+      served += r.body.length;
+      const total = await settled();
+      assert.ok(total <= BOUND, `${total} bytes on disk after ${size}x${size}, bound ${BOUND}`);
+    }
+    assert.ok(served > 2 * BOUND, `the test wrote only ${served} bytes`);
+    const total = bytesOnDisk();
+    assert.ok(total > BOUND / 2, `${total} bytes: the cache was emptied rather than bounded`);
 
     // The most recent result is still there: asking for it again is a hit, not a second processing.
     const before = await c!.metrics();
@@ -382,6 +382,17 @@ describe('the bounded disk result cache under a two-worker cluster', { concurren
     const after = await c!.metrics();
     assert.equal(seriesValue(after, 'pixgate_result_storage_total{outcome="hit"}'), seriesValue(before, 'pixgate_result_storage_total{outcome="hit"}') + 1);
     assert.equal(seriesValue(after, 'pixgate_images_processed_total'), seriesValue(before, 'pixgate_images_processed_total'));
+  });
+
+  test('a restarted cluster keeps the cache it finds under the bound, instead of trimming it to one worker\'s share', async () => {
+    const files = () => filesUnder(dir).map((f) => `${f.path} ${f.size}`).sort();
+    const kept = files();
+    assert.ok(filesUnder(dir).reduce((s, f) => s + f.size, 0) > BOUND / 2, 'more than one share to keep');
+    const stopped = await c!.px.stop('SIGTERM', 20_000);
+    assert.equal(stopped.code, 0);
+    c = await start();
+    await sleep(500);
+    assert.deepEqual(files(), kept);
   });
 });
 
