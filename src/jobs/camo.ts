@@ -35,7 +35,6 @@ export function verifyCamo(app: App, candidate: CamoCandidate): string {
 }
 
 export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string, clientGone: AbortSignal): Promise<CamoOutcome> {
-  if (isOwnVia(headerString(req.headers.via), app.settings.serverName)) fail('LOOP_DETECTED', 'request carries our Via');
   const s = app.settings;
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
   const deadline = AbortSignal.timeout(s.timeout);
@@ -133,15 +132,6 @@ function upstreamHeaders(app: App, req: Req): Record<string, string> {
     else if (remote && !app.addressPolicy.check(remote).denied) out['x-forwarded-for'] = remote;
   }
   return out;
-}
-
-/** Is our server name one of the entries of the incoming Via (go-camo compares the whole header exactly)? */
-export function isOwnVia(via: string | undefined, serverName: string): boolean {
-  if (!via) return false;
-  return via.split(',').some((entry) => {
-    const parts = entry.trim().split(/\s+/);
-    return parts[0] === serverName || parts[1] === serverName;
-  });
 }
 
 /** First byte of a `Content-Range: bytes a-b/n` answer; 0 when absent or unreadable. */

@@ -23,7 +23,10 @@ export interface ImagorContext {
   /** Routes are on when a secret is set or unsafe mode is on. */
   readonly enabled: boolean;
   readonly signers: readonly ImagorSigner[];
+  /** Processing slots (CPU): held only while an image is probed, planned and encoded. */
   readonly queue: WorkQueue;
+  /** Loads in flight (network): bounded apart, so a slow origin never holds a processing slot. */
+  readonly loads: WorkQueue;
   readonly flight: SingleFlight<unknown>;
   readonly http: HttpLoader | undefined;
   readonly sourcePolicy: SourcePolicy;
@@ -75,6 +78,7 @@ export async function createImagorContext(deps: {
     enabled: signers.length > 0 || s.imagorUnsafe,
     signers,
     queue,
+    loads: createWorkQueue(s.maxLoads, 0),
     flight: createSingleFlight(),
     http,
     sourcePolicy,

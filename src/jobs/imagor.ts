@@ -238,11 +238,12 @@ async function produce(
   const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
   if (stored) return stored;
 
+  // Load first, outside the processing slots: a slow origin must hold a load slot, never a CPU slot.
+  const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
   // The wait belongs to every request sharing this work, so the first client leaving must not end it.
   const release = await app.imagor.queue.acquire(processDeadline, processDeadline);
   try {
-    const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
     const started = process.hrtime.bigint();
     const options: ProcessOptions = {
       ...app.imagor.processOptions,
@@ -269,6 +270,8 @@ async function produce(
     const result: Result = {
       data,
       contentType,
+      // The source's time when it has one (a result read back from result storage carries its save time instead;
+      // both validate, and the ETag, a hash of the bytes, is the same on every instance).
       lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
       ...(source?.sourceHost && { sourceHost: source.sourceHost }),
     };
@@ -308,7 +311,8 @@ async function readResult(app: App, params: ImagorParams, key: string, deadline:
     const blob = await guarded(app, store, 'get', () => store.get(key, deadline));
     if (!blob) continue;
     if (stores.modifiedTimeCheck && !isColorImage(params.image)) {
-      const sourceMs = await sourceModifiedMs(app, params.image, deadline);
+      // Bounded by the load timeout: a slow origin must not hold up every cache hit.
+      const sourceMs = await sourceModifiedMs(app, params.image, AbortSignal.any([deadline, AbortSignal.timeout(app.settings.loadTimeout)]));
       if (sourceMs !== undefined && blob.meta.modifiedMs < sourceMs) {
         app.metrics.pixgate.resultStorage.inc({ outcome: 'stale' });
         return undefined;
@@ -331,6 +335,15 @@ function saveResult(app: App, key: string, result: Result): void {
 
 /** The source: from source storage, else the file/S3 loaders, else the HTTP loader (then kept in source storage). */
 async function loadSource(app: App, req: Req, image: string, deadline: AbortSignal): Promise<Source> {
+  const release = await app.imagor.loads.acquire(deadline, deadline);
+  try {
+    return await loadSourceNow(app, req, image, deadline);
+  } finally {
+    release();
+  }
+}
+
+async function loadSourceNow(app: App, req: Req, image: string, deadline: AbortSignal): Promise<Source> {
   const s = app.settings;
   const stores = app.imagor.stores;
   const loadDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.loadTimeout)]);

@@ -9,7 +9,8 @@ import { fail, isPixgateError } from '../respond/errors.js';
 import { sendError } from '../respond/send-error.js';
 import { routeRequest, type CamoCandidate, type Route } from '../route/route.js';
 import type { App } from './app.js';
-import { isHttp2, type Req, type Res } from './http-types.js';
+import { headerString, isHttp2, type Req, type Res } from './http-types.js';
+import { isOwnVia } from '../policy/loop.js';
 import { renderLanding } from './landing.js';
 import { servePlayground } from './playground.js';
 
@@ -76,6 +77,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
       case 'not-found':
         fail('NOT_FOUND');
       case 'signed': {
+        if (isOwnVia(headerString(req.headers.via), app.settings.serverName)) fail('LOOP_DETECTED', 'request carries our Via');
         // Served as the job whose signature verifies; camo first, since its shape is the narrower one.
         let camoError: unknown;
         if (route.camo) {

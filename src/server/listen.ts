@@ -26,6 +26,14 @@ export function resolveHttpAddress(s: Settings, explicit: ReadonlySet<string>): 
   return s.listen;
 }
 
+/**
+ * node:http enforces headersTimeout and requestTimeout only when it sweeps its connections, every 30 s by default;
+ * sweeping every second makes --readtimeout hold against a client that trickles its headers (slowloris).
+ */
+function httpOptions(s: Settings) {
+  return { maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(s.readTimeout / 2))) };
+}
+
 function tune(server: Server | Http2SecureServer, s: Settings): void {
   if ('headersTimeout' in server) {
     server.headersTimeout = s.readTimeout;
@@ -67,7 +75,7 @@ export async function startListeners(
 ): Promise<Listener[]> {
   const listeners: Listener[] = [];
   try {
-    const http = createServer({ maxHeaderSize: 16 * 1024 }, handler);
+    const http = createServer(httpOptions(s), handler);
     tune(http, s);
     await listenOn(http, httpAddress);
     listeners.push({ kind: 'http', server: http, address: urlOf('http', http) });
@@ -94,7 +102,7 @@ export async function startListeners(
 
     if (s.socketListen) {
       if (!opts.sharedSocket && existsSync(s.socketListen)) throw new StartupError(`--socket-listen=${s.socketListen}: the path already exists`);
-      const unix = createServer({ maxHeaderSize: 16 * 1024 }, handler);
+      const unix = createServer(httpOptions(s), handler);
       tune(unix, s);
       await listenOn(unix, s.socketListen);
       listeners.push({ kind: 'unix', server: unix, address: `unix:${s.socketListen}` });

@@ -117,6 +117,10 @@ export const imagorSettings = {
     env: ['IMAGOR_BASE_PARAMS'], flags: ['--imagor-base-params'], type: operationsText, default: '', group: 'imagor',
     help: 'Operations applied on top of every imagor URL (its segments override, its filters are appended), e.g. filters:watermark(logo.png,0,0,0).',
   }),
+  maxLoads: setting({
+    env: ['PIXGATE_MAX_LOADS'], flags: ['--max-loads'], type: int({ min: 1, max: 100_000 }), default: 128, group: 'imagor',
+    help: 'Source and overlay loads in flight at once per process; beyond it, 429. Loads wait on the network, not the CPU, so they do not take processing slots.',
+  }),
   lenientFilters: setting({
     env: ['PIXGATE_LENIENT_FILTERS'], flags: ['--lenient-filters'], type: bool, default: false, group: 'imagor',
     help: 'Ignore unknown filters and malformed filter arguments, as imagor does, instead of answering 400.',
