@@ -115,7 +115,7 @@ const POSITION = /^(?:-?\d+p?|-?0\.\d+|left|right|top|bottom|center|repeat|(?:le
 const COLOR_HEX = /^#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/;
 const COLOR_NAME = /^[A-Za-z]+$/;
 const FILTER_NAME = /^[a-z][a-z0-9_]*$/;
-const PRESET_NAME = /^[A-Za-z0-9_.-]+$/;
+const PRESET_NAME = /^[A-Za-z0-9_-]+$/;
 // Characters a filter argument may hold as they are: RFC 3986 unreserved and sub-delims, `:`, `@`, `/` and `%`.
 // Anything else would be rewritten by a browser or an HTTP client and break the signature.
 const URL_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
@@ -596,7 +596,7 @@ function presetSegment(presets: unknown): string {
   if (presets === undefined) return '';
   if (!Array.isArray(presets)) invalidParameter('presets', 'an array of preset names', presets);
   for (const name of presets) {
-    if (typeof name !== 'string' || !PRESET_NAME.test(name)) invalidParameter('preset name', 'letters, digits, . _ and -', name);
+    if (typeof name !== 'string' || !PRESET_NAME.test(name)) invalidParameter('preset name', 'letters, digits, _ and -', name);
   }
   return presets.length === 0 ? '' : `preset:${presets.join(',')}/`;
 }
