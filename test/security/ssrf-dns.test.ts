@@ -4,7 +4,7 @@
 // (createSafeAgent's `resolve`). The allowed origin listens on 127.0.0.2:P and a canary on 127.0.0.1:P (and
 // [::1]:P), the same port, so a name that rebinds from the first address to the second would reach the canary.
 // Names resolving to non-loopback addresses (metadata.google.internal, RFC 1918) are in ssrf-isolated.test.ts.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { createImagorContext } from '../../src/jobs/imagor-context.js';
@@ -109,9 +109,14 @@ after(async () => {
   await canary6?.close();
 });
 
+// Per test, so that a leak is charged to the case that caused it.
+let hitsBefore = [0, 0];
+beforeEach(() => {
+  hitsBefore = [canary.hits(), canary6?.hits() ?? 0];
+});
 afterEach(() => {
-  assert.equal(canary.hits(), 0, 'the 127.0.0.1 canary was contacted');
-  assert.equal(canary6?.hits() ?? 0, 0, 'the ::1 canary was contacted');
+  assert.equal(canary.hits() - hitsBefore[0]!, 0, 'the 127.0.0.1 canary was contacted');
+  assert.equal((canary6?.hits() ?? 0) - hitsBefore[1]!, 0, 'the ::1 canary was contacted');
 });
 
 const codes = () => logs.filter((r) => r.msg === 'request failed' || r.msg === 'unexpected error').map((r) => String(r.code ?? 'INTERNAL'));
