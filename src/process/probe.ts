@@ -4,6 +4,7 @@
  * limits (TOO_MANY_PIXELS). JPEG, PNG, GIF and WebP sizes are read by our own parser first, so a bomb never
  * reaches libvips; sharp's metadata() (header only) fills in the rest. Never decodes pixels.
  */
+import { checkSvgSource } from '../policy/svg.js';
 import sharp, { type Metadata } from 'sharp';
 import { colorImageSpec } from '../parse/imagor-path.js';
 import { fail, PixgateError } from '../respond/errors.js';
@@ -87,6 +88,7 @@ export async function probeImage(input: Uint8Array, limits: Limits): Promise<Sou
   if (input.length === 0) fail('UNSUPPORTED_FORMAT', 'empty body');
   const sniffed = sniffBytes(input.subarray(0, SNIFF_BYTES));
   if (!DECODABLE.has(sniffed)) fail('UNSUPPORTED_FORMAT', `not a decodable image (${sniffed})`);
+  if (sniffed === 'svg') checkSvgSource(input);
 
   // First line against bombs: our own header read, in either orientation since EXIF is not parsed yet.
   const header = readHeaderSize(input, sniffed);
