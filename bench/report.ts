@@ -25,7 +25,7 @@ export interface BenchReport {
   readonly quick: boolean;
   readonly durationSeconds: number;
   readonly machine: Machine;
-  readonly load: { readonly before: LoadSnapshot; readonly after: LoadSnapshot; readonly quiet: boolean };
+  readonly load: { readonly before: LoadSnapshot; readonly after: LoadSnapshot; readonly testRunsDuring: number; readonly quiet: boolean };
   readonly pixgateConfig: string;
   readonly images: Readonly<Record<string, string>>;
   readonly scenarios: readonly ScenarioResult[];
@@ -39,7 +39,8 @@ export const allRatios = (r: BenchReport): Ratio[] => r.scenarios.flatMap((s) =>
 
 function entryRow(e: Entry): string {
   const extra = e.extra?.peakRssMB !== undefined ? ` peak RSS ${e.extra.peakRssMB} MB (VmHWM ${e.extra.vmHwmMB} MB);` : '';
-  return `| ${e.system} | ${f1(e.rps)} | ${ms(e.p50Ms)} | ${ms(e.p99Ms)} | ${e.requests} | ${e.errors} | ${e.detail};${extra} |`;
+  const cpu = e.cpuMsPerRequest !== undefined ? ms(e.cpuMsPerRequest) : '—';
+  return `| ${e.system} | ${f1(e.rps)} | ${ms(e.p50Ms)} | ${ms(e.p99Ms)} | ${cpu} | ${e.requests} | ${e.errors} | ${e.detail};${extra} |`;
 }
 
 function ratioCell(r: Ratio): string {
@@ -63,7 +64,8 @@ export function renderMarkdown(r: BenchReport, chartFile: string): string {
     `**pixgate as measured:** ${r.pixgateConfig}`,
     '',
     `**Load on the machine:** load average ${r.load.before.loadavg1} before, ${r.load.after.loadavg1} after; ` +
-      `other test runs seen: ${r.load.before.testRuns} before, ${r.load.after.testRuns} after.` +
+      `other test runs seen: ${r.load.before.testRuns} before, at most ${r.load.testRunsDuring} as a scenario started, ${r.load.after.testRuns} after ` +
+      '(the load average after includes the bench itself).' +
       (r.load.quiet ? '' : ' **The machine was not quiet during this run: other work shared the cores, so absolute numbers are low and ratios noisier than usual.**'),
     '',
   );
@@ -76,10 +78,17 @@ export function renderMarkdown(r: BenchReport, chartFile: string): string {
   }
   lines.push('');
 
-  lines.push('## Results', '', 'req/s over the measured run; p50 and p99 latency in milliseconds (wrk, or per operation for in-process sharp).', '');
+  lines.push(
+    '## Results',
+    '',
+    'req/s over the measured run; p50 and p99 latency in milliseconds (wrk, or per operation for in-process sharp); ' +
+      'CPU ms/req is the CPU time (user + system, every thread and process of the measured server, not the origin) ' +
+      'spent per request, which shows efficiency even when other work shares the machine.',
+    '',
+  );
   for (const s of r.scenarios) {
     lines.push(`### ${s.id}. ${s.title}`, '');
-    lines.push('| System | req/s | p50 ms | p99 ms | requests | errors | How |', '|---|---|---|---|---|---|---|');
+    lines.push('| System | req/s | p50 ms | p99 ms | CPU ms/req | requests | errors | How |', '|---|---|---|---|---|---|---|---|');
     for (const e of s.entries) lines.push(entryRow(e));
     lines.push('');
     for (const n of s.notes) lines.push(`- ${n}`);
@@ -106,7 +115,7 @@ export function renderSvg(r: BenchReport): string {
   const ratios = allRatios(r);
   const tput = ratios.filter((x) => x.kind !== 'limit');
   const limits = ratios.filter((x) => x.kind === 'limit');
-  const labelW = 330;
+  const labelW = 440;
   const barW = 420;
   const rowH = 26;
   const width = labelW + barW + 90;
@@ -135,7 +144,8 @@ export function renderSvg(r: BenchReport): string {
       out.push(`<rect x="${labelW}" y="${y + 5}" width="${Math.max(1, scale(x.value)).toFixed(1)}" height="${rowH - 10}" fill="${colour}"/>`);
       const tx = labelW + scale(x.target);
       out.push(`<line x1="${tx}" y1="${y + 2}" x2="${tx}" y2="${y + rowH - 2}" stroke="#000" stroke-width="2"/>`);
-      out.push(`<text x="${labelW + Math.max(1, scale(x.value)) + 6}" y="${y + 17}">${esc(fmt(x.value))}${x.value > max ? ' ▸' : ''}</text>`);
+      // The value goes right of both the bar and the target tick, so neither hides it.
+      out.push(`<text x="${labelW + Math.max(1, scale(x.value), scale(x.target)) + 6}" y="${y + 17}">${esc(fmt(x.value))}${x.value > max ? ' ▸' : ''}</text>`);
     });
   };
   section(tput, top + 10, 'Throughput ratio (black tick = target; green = met)', Math.max(2, Math.ceil(Math.max(...tput.map((x) => x.value), 0) * 2) / 2), (v) => v.toFixed(2));
@@ -149,7 +159,10 @@ export function renderSummary(r: BenchReport): string {
   const lines = [`pixgate bench ${r.generatedAt} (${Math.round(r.durationSeconds)} s)`];
   for (const s of r.scenarios) {
     lines.push(`${s.id}. ${s.title}`);
-    for (const e of s.entries) lines.push(`   ${e.system.padEnd(40)} ${f1(e.rps).padStart(8)} req/s  p50 ${ms(e.p50Ms).padStart(7)} ms  p99 ${ms(e.p99Ms).padStart(7)} ms${e.errors ? `  ERRORS ${e.errors}` : ''}`);
+    for (const e of s.entries) {
+      const cpu = e.cpuMsPerRequest !== undefined ? `  cpu ${ms(e.cpuMsPerRequest).padStart(6)} ms/req` : '';
+      lines.push(`   ${e.system.padEnd(40)} ${f1(e.rps).padStart(8)} req/s  p50 ${ms(e.p50Ms).padStart(7)} ms  p99 ${ms(e.p99Ms).padStart(7)} ms${cpu}${e.errors ? `  ERRORS ${e.errors}` : ''}`);
+    }
     for (const x of s.ratios) lines.push(`   -> ${x.name}: ${ratioCell(x)} (target ${x.target}) ${x.met ? 'met' : 'MISSED'}`);
   }
   return lines.join('\n');

@@ -10,15 +10,19 @@
  *   npm run bench -- --cpu-prof    also write pixgate's CPU profiles to bench/results/tmp/profiles (summarise
  *                                  them with `node --import tsx bench/profile-summary.ts FILE`)
  *   npm run bench -- --env K=V     extra environment for pixgate (repeatable), to try a setting
+ *   npm run bench -- --render      only rewrite docs/benchmarks.md and the chart from bench/results/latest.json
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import sharp from 'sharp';
 import type sharpModule from 'sharp';
+import { sniffBytes } from '../src/policy/sniff.js';
+import { readHeaderSize } from '../src/process/probe.js';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pngBombHeader, jpegBombHeader, makePhotoJpeg } from './images.js';
-import type { BenchContext, BenchImages, ScenarioResult } from './context.js';
+import { TUNED_NODE_ARGS, type BenchContext, type BenchImages, type ScenarioResult } from './context.js';
 import { ipxSharpModule, ipxVersion } from './ipx.js';
 import { startNginx } from './nginx.js';
 import { buildPixgate, startPixgate } from './pixgate.js';
@@ -85,6 +89,7 @@ async function makeImages(dir: string): Promise<BenchImages> {
   sizes['small.jpg'] = await write('small.jpg', makePhotoJpeg({ width: 800, height: 600, seed: 3, grain: 7, quality: 80 }));
   sizes['bomb.png'] = await write('bomb.png', pngBombHeader(16000, 16000));
   sizes['bomb.jpg'] = await write('bomb.jpg', jpegBombHeader(65535, 65535));
+  await checkImages(dir);
   return {
     photo: join(dir, 'photo.jpg'),
     wide: join(dir, 'wide.jpg'),
@@ -93,6 +98,22 @@ async function makeImages(dir: string): Promise<BenchImages> {
     bombJpeg: join(dir, 'bomb.jpg'),
     sizes,
   };
+}
+
+/** The images are what the scenarios say they are: sizes read back by sharp, bomb headers by pixgate's own parser. */
+async function checkImages(dir: string): Promise<void> {
+  const expect = async (name: string, width: number, height: number) => {
+    const bytes = readFileSync(join(dir, name));
+    const size = name.startsWith('bomb') ? readHeaderSize(bytes, sniffBytes(bytes)) : await sharp(bytes).metadata();
+    if (size?.width !== width || size.height !== height) {
+      throw new Error(`${name} is ${size?.width}x${size?.height}, expected ${width}x${height}`);
+    }
+  };
+  await expect('photo.jpg', 2725, 2225);
+  await expect('wide.jpg', 2040, 1360);
+  await expect('small.jpg', 800, 600);
+  await expect('bomb.png', 16000, 16000);
+  await expect('bomb.jpg', 65535, 65535);
 }
 
 function describeMachine(root: string, tools: { wrk: string; nginx: string }): Machine {
@@ -117,8 +138,15 @@ function describeMachine(root: string, tools: { wrk: string; nginx: string }): M
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  if (process.argv.includes('--render')) {
+    const report = JSON.parse(readFileSync(join(root, 'bench', 'results', 'latest.json'), 'utf8')) as BenchReport;
+    writeFileSync(join(root, 'docs', 'bench-ratios.svg'), renderSvg(report));
+    writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(report, 'bench-ratios.svg'));
+    log('wrote docs/benchmarks.md and docs/bench-ratios.svg from bench/results/latest.json');
+    return;
+  }
+  const opts = parseOptions(process.argv.slice(2));
   const started = Date.now();
   const before = loadSnapshot();
   const tools = ensureTools(log);
@@ -172,7 +200,7 @@ async function main(): Promise<void> {
           ...(run.workers !== undefined && { workers: run.workers }),
           logFile: join(workDir, `pixgate-${run.name}.log`),
           env: { ...opts.env, ...run.env },
-          nodeArgs: opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, run.name)] : [],
+          nodeArgs: [...(run.nodeArgs ?? []), ...(opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, run.name)] : [])],
         });
         return { child, port, origin: `http://127.0.0.1:${port}` };
       },
@@ -180,8 +208,11 @@ async function main(): Promise<void> {
     const want = (id: string) => !opts.only || opts.only.has(id);
     const scenarios: ScenarioResult[] = [];
     let vipsConcurrency: number | undefined = 1;
+    const during: number[] = [];
     const step = async (id: string, run: () => Promise<ScenarioResult>) => {
       if (!want(id)) return;
+      // Other test runs seen as each scenario starts (the load average would only show the bench itself).
+      during.push(loadSnapshot().testRuns);
       log(`scenario ${id}`);
       scenarios.push(await run());
     };
@@ -203,10 +234,16 @@ async function main(): Promise<void> {
       quick: opts.quick,
       durationSeconds: (Date.now() - started) / 1000,
       machine,
-      load: { before, after, quiet: before.loadavg1 < 0.7 && before.testRuns === 0 && after.testRuns === 0 },
+      load: {
+        before,
+        after,
+        testRunsDuring: Math.max(0, ...during),
+        quiet: before.loadavg1 < 0.7 && before.testRuns === 0 && after.testRuns === 0 && during.every((n) => n === 0),
+      },
       pixgateConfig:
         'defaults (IMAGOR_PROCESS_CONCURRENCY = cores, VIPS_CONCURRENCY 1, info-level request log to a file), ' +
-        `IMAGOR_UNSAFE=1 with a varied source query for processing, no result storage except in scenario 4; ${workerCounts.map((w) => `--workers ${w}`).join(' and ')}` +
+        `IMAGOR_UNSAFE=1 with a varied source query for processing, no result storage except in scenario 4; ${workerCounts.map((w) => `--workers ${w}`).join(' and ')}; ` +
+        `in scenarios 1 and 6 also with the Node flag ${TUNED_NODE_ARGS.join(' ')} (not a pixgate setting)` +
         `${Object.keys(opts.env).length ? `; env ${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`,
       images: {
         'photo.jpg': `2725x2225 JPEG q90, ${images.sizes['photo.jpg']} bytes (scenarios 1, 4, 6)`,

@@ -1,7 +1,8 @@
 /**
  * Scenario 2, imgproxy's published harness shape: fit-in 512x512 of a 2040-pixel-wide image to JPEG q80, PNG,
  * WebP q75 and AVIF q65, 2 connections, each request distinct; against the same sharp operation in process
- * (pixgate's encoder settings: baseline 4:2:0 JPEG, WebP effort 4, AVIF effort 1 from VIPS_AVIF_SPEED=8, 4:2:0).
+ * (pixgate's encoder settings: baseline 4:2:0 JPEG, WebP effort 4, AVIF effort 1 from VIPS_AVIF_SPEED=8, 4:2:0),
+ * the better of 4 and 2 operations in flight.
  */
 import type { CeilingOp } from '../ceiling.js';
 import { originUrl, ratio, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
@@ -43,14 +44,20 @@ export async function runFormats(ctx: BenchContext, vipsConcurrency: number | un
     await child.stop();
   }
   for (const f of FORMATS) {
-    ctx.log(`  in-process sharp ${f.name}: 4 in flight, ${seconds} s`);
-    const r = await runCeilingProcess(ctx.root, {
-      input: ctx.images.wide, op: f.op, inFlight: 4, durationMs: seconds * 1000, warmupMs: 1500,
-      ...(vipsConcurrency ? { vipsConcurrency } : {}),
-    });
+    // The ceiling is the better of 4 in flight (scenario 1's) and 2 (this scenario's connection count).
+    let best: { rps: number } | undefined;
     const p = measured[f.name]!;
-    entries.push(p, ceilingEntry('2', `4 in flight, sharp.concurrency(${vipsConcurrency ?? 'default'})`, r, `in-process sharp ${f.name}`));
-    ratios.push(ratio({ scenario: '2', name: `pixgate / in-process sharp, ${f.name}`, value: p.rps / r.rps, target: 0.9, kind: 'ceiling' }));
+    entries.push(p);
+    for (const inFlight of [4, 2]) {
+      ctx.log(`  in-process sharp ${f.name}: ${inFlight} in flight, ${seconds} s`);
+      const r = await runCeilingProcess(ctx.root, {
+        input: ctx.images.wide, op: f.op, inFlight, durationMs: seconds * 1000, warmupMs: 1500,
+        ...(vipsConcurrency ? { vipsConcurrency } : {}),
+      });
+      entries.push(ceilingEntry('2', `${inFlight} in flight, sharp.concurrency(${vipsConcurrency ?? 'default'})`, r, `in-process sharp ${f.name}, ${inFlight} in flight`));
+      if (!best || r.rps > best.rps) best = r;
+    }
+    ratios.push(ratio({ scenario: '2', name: `pixgate / in-process sharp, ${f.name}`, value: p.rps / best!.rps, target: 0.9, kind: 'ceiling' }));
   }
   return {
     id: '2',

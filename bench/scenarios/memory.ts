@@ -3,7 +3,7 @@
  * highest sampled resident set (all pixgate processes together, every 100 ms) and VmHWM (the kernel's own peak,
  * per process, summed over a cluster). Target: under 400 MB.
  */
-import { ratio, systemName, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
+import { ratio, systemName, TUNED_NAME, TUNED_NODE_ARGS, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
 import { childPids, memoryOf } from '../tools.js';
 import { imagorResizePath, warmThenMeasure, wrkEntry } from './processing.js';
 
@@ -15,8 +15,12 @@ export async function runMemory(ctx: BenchContext): Promise<ScenarioResult> {
   const seconds = ctx.seconds(20);
   const entries: Entry[] = [];
   const ratios: Ratio[] = [];
-  for (const workers of ctx.workerCounts) {
-    const { child, port } = await ctx.pixgate({ name: `s6-w${workers}`, workers });
+  const configs = [
+    ...ctx.workerCounts.map((workers) => ({ name: systemName(workers), workers, nodeArgs: [] as readonly string[] })),
+    { name: TUNED_NAME, workers: 1, nodeArgs: TUNED_NODE_ARGS },
+  ];
+  for (const { name, workers, nodeArgs } of configs) {
+    const { child, port } = await ctx.pixgate({ name: `s6-${name.replace(/\W+/g, '-')}`, workers, nodeArgs });
     const pids = () => [child.pid, ...childPids(child.pid)];
     let peakSampled = 0;
     const timer = setInterval(() => {
@@ -25,12 +29,12 @@ export async function runMemory(ctx: BenchContext): Promise<ScenarioResult> {
     }, 100);
     try {
       const idle = pids().reduce((sum, pid) => sum + (memoryOf(pid)?.rss ?? 0), 0);
-      ctx.log(`  ${systemName(workers)}: ${CONNECTIONS} connections, ${seconds} s, sampling RSS`);
+      ctx.log(`  ${name}: ${CONNECTIONS} connections, ${seconds} s, sampling RSS`);
       const m = await warmThenMeasure(ctx, { origin: `http://127.0.0.1:${port}`, path: imagorResizePath(ctx), vary: true, connections: CONNECTIONS, expectStatus: (s) => s === 200 }, seconds, child.pid);
       const hwm = pids().reduce((sum, pid) => sum + (memoryOf(pid)?.hwm ?? 0), 0);
       const peak = Math.max(hwm, peakSampled);
       entries.push(
-        wrkEntry('6', systemName(workers), `${CONNECTIONS} connections, scenario 1 load`, m, {
+        wrkEntry('6', name, `${CONNECTIONS} connections, scenario 1 load`, m, {
           peakRssMB: Math.round(peak / MB),
           vmHwmMB: Math.round(hwm / MB),
           sampledPeakMB: Math.round(peakSampled / MB),
@@ -38,7 +42,7 @@ export async function runMemory(ctx: BenchContext): Promise<ScenarioResult> {
           processes: pids().length,
         }),
       );
-      ratios.push(ratio({ scenario: '6', name: `peak RSS of ${systemName(workers)} (400 MB / peak)`, value: LIMIT_BYTES / peak, target: 1, kind: 'limit', measured: `${Math.round(peak / MB)} MB` }));
+      ratios.push(ratio({ scenario: '6', name: `peak RSS of ${name} (400 MB / peak)`, value: LIMIT_BYTES / peak, target: 1, kind: 'limit', measured: `${Math.round(peak / MB)} MB` }));
     } finally {
       clearInterval(timer);
       await child.stop();
