@@ -11,6 +11,7 @@ import type { CamoCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
 import { headerString, requestSelfHosts, type Req, type Res } from '../server/http-types.js';
 import { verifyCamoPath, verifyCamoQuery } from '../verify/camo-digest.js';
+import { createDeadline } from '../server/deadline.js';
 import { nodeMac } from '../verify/node-mac.js';
 
 /** Client request headers passed upstream (go-camo's ValidReqHeaders): content negotiation, caching, ranges. */
@@ -37,8 +38,25 @@ export function verifyCamo(app: App, candidate: CamoCandidate): string {
 export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string, clientGone: AbortSignal): Promise<CamoOutcome> {
   const s = app.settings;
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
-  const deadline = AbortSignal.timeout(s.timeout);
-  const signal = AbortSignal.any([deadline, clientGone]);
+  const timing = createDeadline(s.timeout, clientGone);
+  const { signal, deadline } = timing;
+  try {
+    return await fetchAndStream(app, req, res, sourceUrl, method, signal, deadline);
+  } finally {
+    timing.dispose();
+  }
+}
+
+async function fetchAndStream(
+  app: App,
+  req: Req,
+  res: Res,
+  sourceUrl: string,
+  method: 'GET' | 'HEAD',
+  signal: AbortSignal,
+  deadline: AbortSignal,
+): Promise<CamoOutcome> {
+  const s = app.settings;
   const fetchReq = {
     url: sourceUrl,
     method,

@@ -15,6 +15,7 @@ import type { ProcessOptions } from '../process/process-image.js';
 import { resolveLimits } from '../policy/limits.js';
 import type { Settings } from '../settings/table.js';
 import { createStores, type Stores } from '../store/create-stores.js';
+import { createHotCache, type HotCache } from '../store/hot-cache.js';
 import type { ImagorSigner } from '../verify/imagor-signature.js';
 import { createSingleFlight, type SingleFlight } from './single-flight.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
@@ -27,6 +28,8 @@ export interface ImagorContext {
   readonly queue: WorkQueue;
   /** Loads in flight (network): bounded apart, so a slow origin never holds a processing slot. */
   readonly loads: WorkQueue;
+  /** Hot results in memory, in front of result storage. */
+  readonly hot: HotCache;
   readonly flight: SingleFlight<unknown>;
   readonly http: HttpLoader | undefined;
   readonly sourcePolicy: SourcePolicy;
@@ -79,6 +82,7 @@ export async function createImagorContext(deps: {
     signers,
     queue,
     loads: createWorkQueue(s.maxLoads, 0),
+    hot: createHotCache(s.memoryCacheSize, s.memoryCacheTtl),
     flight: createSingleFlight(),
     http,
     sourcePolicy,

@@ -37,6 +37,7 @@ import { resultKey, resultKeyInput, storageKey } from '../store/keys.js';
 import { isStorageError, type BlobStore, type StoredBlob } from '../store/result-store.js';
 import { resolveImagorRequest, type ResolvedImagorRequest } from '../verify/imagor-signature.js';
 import { nodeMac } from '../verify/node-mac.js';
+import { createDeadline } from '../server/deadline.js';
 
 export interface ImagorOutcome {
   readonly bytes: number;
@@ -49,6 +50,13 @@ interface Result {
   readonly contentType: string;
   readonly lastModifiedMs: number;
   readonly sourceHost?: string;
+  /** Set once known (hot cache entries carry it), so the bytes are hashed once, not at every hit. */
+  readonly etag?: string;
+}
+
+/** A strong ETag from the bytes: the same on every instance of a fleet, whoever made the result. */
+function etagOf(result: Result): string {
+  return result.etag ?? `"${createHash('sha1').update(result.data).digest('base64url')}"`;
 }
 
 interface Source {
@@ -124,21 +132,31 @@ async function serveResolved(
     keyed = withFilter(keyed, 'fallback_format', 'webp');
   }
   const key = resultKey(resultKeyInput(keyed === params ? params : { ...keyed, path: '' }), app.imagor.stores.resultPathStyle);
-  const deadline = AbortSignal.timeout(s.requestTimeout);
-
-  const { value, shared } = await untilClientLeaves(
-    app.imagor.flight.run(production.raw ? `raw:${key}` : key, () =>
-      production.raw ? produceRaw(app, req, keyed, deadline) : produce(app, req, keyed, key, deadline, production, accept),
-    ),
-    clientGone,
-  );
-  if (shared) app.metrics.pixgate.shared.inc();
-  const result = value as Result;
+  // A hot result skips the shared work altogether: no storage read, no hash (unless the modified-time check must run).
+  const hot = production.store && !app.imagor.stores.modifiedTimeCheck ? app.imagor.hot.get(key, Date.now()) : undefined;
+  let result: Result;
+  if (hot) {
+    app.metrics.pixgate.resultStorage.inc({ outcome: 'hit' });
+    result = hot;
+  } else {
+    const timing = createDeadline(s.requestTimeout);
+    const work = app.imagor.flight.run(production.raw ? `raw:${key}` : key, () =>
+      production.raw ? produceRaw(app, req, keyed, timing.signal) : produce(app, req, keyed, key, timing.signal, production, accept),
+    );
+    // The timer goes with the shared work, which may outlive this client.
+    void work.then(timing.dispose, timing.dispose);
+    const { value, shared } = await untilClientLeaves(work, clientGone);
+    if (shared) app.metrics.pixgate.shared.inc();
+    result = value as Result;
+    if (production.store && app.imagor.stores.resultStorages.length > 0) {
+      app.imagor.hot.set(key, { ...result, etag: etagOf(result) }, Date.now());
+    }
+  }
 
   const bytes = sendImage(req, res, {
     data: result.data,
     contentType: result.contentType,
-    etag: `"${createHash('sha1').update(result.data).digest('base64url')}"`,
+    etag: etagOf(result),
     lastModifiedMs: result.lastModifiedMs,
     ...cachePolicy(app, req, control),
     vary: format?.vary ?? false,

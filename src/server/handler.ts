@@ -128,7 +128,9 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
     }
     app.metrics.pixgate.requests.inc({ route: label, code });
     app.metrics.pixgate.bytesServed.inc(bytes);
-    app.log.info({ route: label, status: res.statusCode, ms: Math.round(seconds * 1000), bytes, ...(sourceHost && { host: sourceHost }) }, 'request');
+    if (app.settings.accessLog) {
+      app.log.info({ route: label, status: res.statusCode, ms: Math.round(seconds * 1000), bytes, ...(sourceHost && { host: sourceHost }) }, 'request');
+    }
     if (app.log.isLevelEnabled('debug')) app.log.debug({ method: req.method, path: req.url }, 'request path');
   }
 }

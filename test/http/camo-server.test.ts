@@ -268,7 +268,7 @@ describe('--socket-listen', () => {
 
 describe('logs', () => {
   test('never carry the key or the signed path at info level', async () => {
-    const px = await startPixgate({ argv: ['-k', TEST_KEY, '--allow-network', '127.0.0.2/32'] });
+    const px = await startPixgate({ argv: ['-k', TEST_KEY, '--allow-network', '127.0.0.2/32', '--access-log'] });
     try {
       const url = px.camo(origin.url('/img.png'));
       await fetchRaw(url);

@@ -405,7 +405,7 @@ describe('pixgate --workers 2', { concurrency: 1 }, () => {
   let origin: Origin;
   let d: Instance | undefined;
   let image: Buffer;
-  const env = { IMAGOR_SECRET: secret, PIXGATE_LOG_JSON: 'true', PIXGATE_METRICS: 'true' };
+  const env = { IMAGOR_SECRET: secret, PIXGATE_LOG_JSON: 'true', PIXGATE_METRICS: 'true', PIXGATE_ACCESS_LOG: 'true' };
   const url = (path: string) => signedUrl(d!.url, `fit-in/16x16/filters:format(png)/${origin.url(path)}`, signer);
   const workersServing = () => new Set(d!.records().filter((r) => r.msg === 'request' && r.route === 'imagor').map((r) => r.worker));
   const startedWorkers = () => d!.records().filter((r) => r.msg === 'worker started').map((r) => Number(r.worker));

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { setting, optional } from '../define.js';
 import { parseOperations, parsePresets } from '../../parse/imagor-apply.js';
-import { bool, duration, int, list, oneOf, secret, string, type ValueType } from '../values.js';
+import { bool, bytes, duration, int, list, oneOf, secret, string, type ValueType } from '../values.js';
 
 /** Validated at start; the text is kept and parsed once more when the app is built. */
 const presetsText: ValueType<string> = {
@@ -120,6 +120,14 @@ export const imagorSettings = {
   maxLoads: setting({
     env: ['PIXGATE_MAX_LOADS'], flags: ['--max-loads'], type: int({ min: 1, max: 100_000 }), default: 128, group: 'imagor',
     help: 'Source and overlay loads in flight at once per process; beyond it, 429. Loads wait on the network, not the CPU, so they do not take processing slots.',
+  }),
+  memoryCacheSize: setting({
+    env: ['PIXGATE_MEMORY_CACHE_SIZE'], flags: ['--memory-cache-size'], type: bytes, default: 64 * 1024 * 1024, group: 'storage',
+    help: 'In-memory cache of hot results in front of result storage (when one is configured), per process; 0 turns it off. Unused with IMAGOR_MODIFIED_TIME_CHECK.',
+  }),
+  memoryCacheTtl: setting({
+    env: ['PIXGATE_MEMORY_CACHE_TTL'], flags: ['--memory-cache-ttl'], type: duration, default: 60_000, group: 'storage',
+    help: 'Longest time a result stays in the in-memory cache, so a fleet instance never lags its shared storage by more.',
   }),
   lenientFilters: setting({
     env: ['PIXGATE_LENIENT_FILTERS'], flags: ['--lenient-filters'], type: bool, default: false, group: 'imagor',

@@ -15,6 +15,10 @@ export const observeSettings = {
     env: ['PIXGATE_NO_LOG_TS', 'GOCAMO_NO_LOG_TS'], flags: ['--no-log-ts'], type: bool, default: false, group: 'observe',
     help: 'Leave timestamps out of log lines (for supervisors that add their own).',
   }),
+  accessLog: setting({
+    env: ['PIXGATE_ACCESS_LOG', 'SERVER_ACCESS_LOG'], flags: ['--access-log'], type: bool, default: false, group: 'observe',
+    help: 'Log one line per request (job, status, time, bytes, source host; never the signed URL). Off by default, as imagor\'s.',
+  }),
   verbose: setting({
     env: ['PIXGATE_VERBOSE', 'GOCAMO_VERBOSE'], flags: ['--verbose'], short: '-v', type: bool, default: false, group: 'observe',
     help: 'Debug logging.',
