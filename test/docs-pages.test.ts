@@ -163,7 +163,7 @@ describe('deployment files', () => {
         env[k] = v;
       }
     }
-    const argv = /^ExecStart=\S+ \S+pixgate\.js(.*)$/m.exec(unit)![1]!.trim().split(/\s+/);
+    const argv = /^ExecStart=\S+(?: --[\w-]+=\S+)* \S+pixgate\.js(.*)$/m.exec(unit)![1]!.trim().split(/\s+/);
     assert.doesNotThrow(() => loadSettings(env, argv));
     assert.equal(loadSettings(env, argv).settings.fileResultStorageBaseDir, '/var/cache/pixgate');
   });
@@ -180,7 +180,7 @@ describe('deployment files', () => {
       env[k] = v;
     }
     assert.doesNotThrow(() => loadSettings(env, []));
-    assert.match(dockerfile, /^ENTRYPOINT \["node", "bin\/pixgate\.js"\]$/m);
+    assert.match(dockerfile, /^ENTRYPOINT \["node", "--initial-old-space-size=128", "bin\/pixgate\.js"\]$/m);
     assert.match(read('bin/pixgate.js'), /dist\/main\.js/);
     assert.equal(JSON.parse(read('package.json')).scripts.build, 'tsc -p tsconfig.build.json');
   });
