@@ -32,7 +32,7 @@ import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
 import { sendImage } from '../respond/send-image.js';
 import type { ImagorCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
-import { headerString, requestSelfHosts, type Req, type Res } from '../server/http-types.js';
+import { headerString, requestSelfHosts, type ClientWatch, type Req, type Res } from '../server/http-types.js';
 import { resultKey, resultKeyInput, storageKey } from '../store/keys.js';
 import { isStorageError, type BlobStore, type StoredBlob } from '../store/result-store.js';
 import { resolveImagorRequest, type ResolvedImagorRequest } from '../verify/imagor-signature.js';
@@ -87,16 +87,16 @@ export async function serveImagor(
   res: Res,
   candidate: ImagorCandidate,
   verified: ResolvedImagorRequest,
-  clientGone: AbortSignal,
+  client: ClientWatch,
 ): Promise<ImagorOutcome> {
   try {
-    return await serveResolved(app, req, res, candidate, verified, clientGone);
+    return await serveResolved(app, req, res, candidate, verified, client);
   } catch (err) {
     // imagor.go ServeHTTP: when the path as sent fails as invalid, its QueryUnescape'd reading is tried, so a
     // crawler's `filters%3Afill%28red%29` still works. Only a reading that verified on its own gets here.
     const retry = verified.unescaped;
     if (retry !== undefined && !res.headersSent && isPixgateError(err) && (err.code === 'INVALID_PARAMS' || err.code === 'BAD_URL')) {
-      return serveResolved(app, req, res, candidate, retry, clientGone);
+      return serveResolved(app, req, res, candidate, retry, client);
     }
     throw err;
   }
@@ -108,7 +108,7 @@ async function serveResolved(
   res: Res,
   candidate: ImagorCandidate,
   verified: ResolvedImagorRequest,
-  clientGone: AbortSignal,
+  client: ClientWatch,
 ): Promise<ImagorOutcome> {
   const s = app.settings;
   const requested = effectiveParams(app, verified);
@@ -145,7 +145,7 @@ async function serveResolved(
     );
     // The timer goes with the shared work, which may outlive this client.
     void work.then(timing.dispose, timing.dispose);
-    const { value, shared } = await untilClientLeaves(work, clientGone);
+    const { value, shared } = await untilClientLeaves(work, client.signal);
     if (shared) app.metrics.pixgate.shared.inc();
     result = value as Result;
     if (production.store && app.imagor.stores.resultStorages.length > 0) {

@@ -84,7 +84,23 @@ export function createMetrics(build: BuildInfo) {
     inFlight: new Gauge({ name: 'pixgate_jobs_in_flight', help: 'Images being loaded or processed now.', registers: [registry] }),
   };
 
-  return { registry, camo, pixgate };
+  // Label sets repeat (a handful of codes and routes): keeping each child saves hashing the labels per request.
+  const responseChildren = new Map<string, { inc(): void }>();
+  const requestChildren = new Map<string, { inc(): void }>();
+  const countResponse = (code: string, method: string) => {
+    const key = `${code} ${method}`;
+    let child = responseChildren.get(key);
+    if (!child) responseChildren.set(key, (child = camo.responses.labels(code, method)));
+    child.inc();
+  };
+  const countRequest = (route: string, code: string) => {
+    const key = `${route} ${code}`;
+    let child = requestChildren.get(key);
+    if (!child) requestChildren.set(key, (child = pixgate.requests.labels(route, code)));
+    child.inc();
+  };
+
+  return { registry, camo, pixgate, countResponse, countRequest };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

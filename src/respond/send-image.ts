@@ -23,6 +23,20 @@ export interface ImageResponse {
   readonly appendHeaders?: readonly (readonly [string, string])[];
 }
 
+const dates = new Map<number, string>();
+
+/** RFC 9110 date of a time, cached per second (most responses of a second share their Expires and Last-Modified). */
+export function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  let text = dates.get(second);
+  if (text === undefined) {
+    text = new Date(second * 1000).toUTCString();
+    if (dates.size >= 64) dates.clear();
+    dates.set(second, text);
+  }
+  return text;
+}
+
 function appendHeader(res: Res, name: string, value: string): void {
   const current = res.getHeader(name);
   if (current === undefined) res.setHeader(name, value);
@@ -32,9 +46,9 @@ function appendHeader(res: Res, name: string, value: string): void {
 /** Returns the number of body bytes written. */
 export function sendImage(req: Req, res: Res, img: ImageResponse): number {
   res.setHeader('ETag', img.etag);
-  res.setHeader('Last-Modified', new Date(img.lastModifiedMs).toUTCString());
+  res.setHeader('Last-Modified', httpDate(img.lastModifiedMs));
   res.setHeader('Cache-Control', img.cacheControl);
-  if (img.expiresMs !== undefined) res.setHeader('Expires', new Date(img.expiresMs).toUTCString());
+  if (img.expiresMs !== undefined) res.setHeader('Expires', httpDate(img.expiresMs));
   if (img.vary) res.setHeader('Vary', 'Accept');
   if (img.contentDisposition !== undefined) res.setHeader('Content-Disposition', img.contentDisposition);
   for (const [name, value] of img.extraHeaders ?? []) res.setHeader(name, value);

@@ -9,7 +9,7 @@ import { fail, isPixgateError } from '../respond/errors.js';
 import { sendError } from '../respond/send-error.js';
 import { routeRequest, type CamoCandidate, type Route } from '../route/route.js';
 import type { App } from './app.js';
-import { headerString, isHttp2, type Req, type Res } from './http-types.js';
+import { headerString, isHttp2, watchClient, type Req, type Res } from './http-types.js';
 import { isOwnVia } from '../policy/loop.js';
 import { renderLanding } from './landing.js';
 import { servePlayground } from './playground.js';
@@ -34,10 +34,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
   for (const [name, value] of app.defaultHeaders) res.setHeader(name, value);
   if (app.settings.noFrontendKeepAlive && !isHttp2(res)) res.setHeader('Connection', 'close');
 
-  const clientGone = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) clientGone.abort();
-  });
+  const client = watchClient(res);
 
   const route = routeRequest(req.method ?? 'GET', req.url ?? '/', app.routeOptions);
   let job: JobKind = (route.kind === 'signed' && !route.camo) || route.kind === 'playground' ? 'imagor' : 'camo';
@@ -91,7 +88,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
           if (sourceUrl !== undefined) {
             job = 'camo';
             label = 'camo';
-            const outcome = await serveCamo(app, req, res, sourceUrl, clientGone.signal);
+            const outcome = await serveCamo(app, req, res, sourceUrl, client.signal);
             bytes = outcome.bytes;
             sourceHost = outcome.sourceHost;
             break;
@@ -109,7 +106,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
           throw err;
         }
         if (resolved.params.meta) label = 'meta';
-        const outcome = await serveImagor(app, req, res, route.imagor, resolved, clientGone.signal);
+        const outcome = await serveImagor(app, req, res, route.imagor, resolved, client);
         bytes = outcome.bytes;
         sourceHost = outcome.sourceHost;
         break;
@@ -122,11 +119,11 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const code = String(res.statusCode);
     if (route.kind !== 'metrics') {
-      app.metrics.camo.responses.inc({ code, method: req.method ?? '' });
+      app.metrics.countResponse(code, req.method ?? '');
       app.metrics.camo.responseDuration.observe(seconds);
       if (label === 'camo') app.metrics.camo.responseSize.observe(bytes);
     }
-    app.metrics.pixgate.requests.inc({ route: label, code });
+    app.metrics.countRequest(label, code);
     app.metrics.pixgate.bytesServed.inc(bytes);
     if (app.settings.accessLog) {
       app.log.info({ route: label, status: res.statusCode, ms: Math.round(seconds * 1000), bytes, ...(sourceHost && { host: sourceHost }) }, 'request');

@@ -27,3 +27,27 @@ export function requestSelfHosts(req: Req): string[] {
   const host = headerString(req.headers.host) ?? headerString(req.headers[':authority'] as string | string[] | undefined);
   return host ? [host.toLowerCase()] : [];
 }
+
+export interface ClientWatch {
+  /** Aborts when the client goes away before the response is finished; made on first use (most requests never ask). */
+  readonly signal: AbortSignal;
+}
+
+export function watchClient(res: Res): ClientWatch {
+  let controller: AbortController | undefined;
+  let gone = false;
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    gone = true;
+    controller?.abort();
+  });
+  return {
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (gone) controller.abort();
+      }
+      return controller.signal;
+    },
+  };
+}
