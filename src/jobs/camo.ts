@@ -54,7 +54,7 @@ async function fetchAndStream(
   sourceUrl: string,
   method: 'GET' | 'HEAD',
   signal: AbortSignal,
-  deadline: AbortSignal,
+  deadline: { readonly aborted: boolean },
 ): Promise<CamoOutcome> {
   const s = app.settings;
   const fetchReq = {

@@ -20,7 +20,7 @@ export interface OriginRequest {
   /** Aborts the whole fetch, body included: the total deadline combined with the client going away. */
   readonly signal: AbortSignal;
   /** Set when `signal` fired because of the deadline (as opposed to the client leaving). */
-  readonly deadline: AbortSignal;
+  readonly deadline: { readonly aborted: boolean };
   /** 0 = no limit. Counted on the bytes read (decoded bytes when `decode` is on). */
   readonly maxBytes: number;
   /** Decode gzip/deflate/br bodies (the processing loader); off, bodies pass through encoded (camo). */

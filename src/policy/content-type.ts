@@ -12,6 +12,7 @@ export interface MediaType {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const TOKEN_RUN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
 
 export function parseMediaType(header: string): MediaType | undefined {
   let i = 0;
@@ -20,9 +21,11 @@ export function parseMediaType(header: string): MediaType | undefined {
     while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
   };
   const readToken = () => {
-    const start = i;
-    while (i < s.length && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(s[i]!)) i++;
-    return s.slice(start, i);
+    TOKEN_RUN.lastIndex = i;
+    const m = TOKEN_RUN.exec(s);
+    if (!m) return '';
+    i += m[0].length;
+    return m[0];
   };
   skipOws();
   const type = readToken();

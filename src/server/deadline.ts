@@ -6,20 +6,19 @@
 export interface Deadline {
   /** Aborts at the deadline, or when any of the parents aborts. */
   readonly signal: AbortSignal;
-  /** Aborts at the deadline only: tells a timeout from a client that left. */
-  readonly deadline: AbortSignal;
+  /** Aborted at the deadline only: tells a timeout from a client that left. */
+  readonly deadline: { readonly aborted: boolean };
   /** Clears the timer and the listeners; the signals stay as they are. */
   dispose(): void;
 }
 
 export function createDeadline(ms: number, ...parents: AbortSignal[]): Deadline {
-  const timed = new AbortController();
+  const timed = { aborted: false };
   const combined = new AbortController();
   const onParent = () => combined.abort(parents.find((p) => p.aborted)?.reason);
   const timer = setTimeout(() => {
-    const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    timed.abort(reason);
-    combined.abort(reason);
+    timed.aborted = true;
+    combined.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
   }, ms);
   timer.unref();
   for (const p of parents) {
@@ -28,7 +27,7 @@ export function createDeadline(ms: number, ...parents: AbortSignal[]): Deadline 
   }
   return {
     signal: combined.signal,
-    deadline: timed.signal,
+    deadline: timed,
     dispose() {
       clearTimeout(timer);
       for (const p of parents) p.removeEventListener('abort', onParent);
