@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { parseImagorPath } from '../../../src/parse/imagor-path.js';
 import { resolveLimits } from '../../../src/policy/limits.js';
-import { isPixgateError } from '../../../src/respond/errors.js';
+import { isPixgateError, PixgateError } from '../../../src/respond/errors.js';
 import { executePlan } from '../../../src/process/execute.js';
 import { buildPlan } from '../../../src/process/plan.js';
 import { processImage, type ProcessOptions } from '../../../src/process/process-image.js';
@@ -395,13 +395,16 @@ describe('executePlan', () => {
     assertColour(d.pixel(97, 2), RED, 'top-right');
   });
 
-  test('throws the abort reason when the signal is already aborted', async () => {
+  test('an aborted signal stops it: our own error as it is, a deadline as REQUEST_TIMEOUT (408), never a 500', async () => {
     const input = await quadrant;
     const plan = buildPlan(parseImagorPath('unsafe/fit-in/10x10/a.png'), await probeImage(input, resolveLimits()), { limits: resolveLimits() });
-    const controller = new AbortController();
-    const reason = new Error('deadline');
-    controller.abort(reason);
-    await assert.rejects(executePlan(plan, input, controller.signal), (e: unknown) => e === reason);
+    const ours = new AbortController();
+    const reason = new PixgateError('CLIENT_CLOSED');
+    ours.abort(reason);
+    await assert.rejects(executePlan(plan, input, ours.signal), (e: unknown) => e === reason);
+    const timedOut = AbortSignal.timeout(0);
+    await new Promise((r) => setTimeout(r, 5));
+    await assert.rejects(executePlan(plan, input, timedOut), (e: unknown) => e instanceof PixgateError && e.code === 'REQUEST_TIMEOUT');
   });
   test('a corrupt body is UNSUPPORTED_FORMAT, not a crash', async () => {
     const good = await makeSolid(64, 64, RED);
