@@ -17,7 +17,7 @@
  *   characters decoded), so `/%73ecret` cannot slip past a deny rule for `/secret`. URL#pathname is never
  *   empty, so a rule `/` matches `http://host`, which go-camo's empty EscapedPath does not.
  */
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 export type RuleKind = 'allow' | 'deny';
 
@@ -127,11 +127,26 @@ function parseHost(flags: string, text: string): HostMatch {
   }
   if (ascii === '') problem(`not a valid domain name: ${JSON.stringify(text)}`);
   if (ascii.split('.').some((label) => label === '')) problem(`empty label in domain ${JSON.stringify(text)}`);
+  // An xn-- label must be valid punycode, whatever this Node's URL parser lets through (Node 24 keeps xn--zz).
+  if (ascii.split('.').some((label) => label.startsWith('xn--') && !isValidPunycodeLabel(label))) {
+    problem(`not a valid domain name: ${JSON.stringify(text)}`);
+  }
   const isIp = ipv6 || IPV4_DOTTED.test(ascii);
   if (wildcard && isIp) problem('*. cannot be used with an IP address');
   if (wildcard) return { type: 'subdomains', name: ascii, includeBase: false };
   if (subdomains && !isIp) return { type: 'subdomains', name: ascii, includeBase: true };
   return { type: 'exact', name: ascii };
+}
+
+/** A valid A-label decodes to a U-label with a non-ASCII character; an invalid one does not decode at all. */
+function isValidPunycodeLabel(label: string): boolean {
+  let unicode = '';
+  try {
+    unicode = domainToUnicode(label);
+  } catch {
+    return false;
+  }
+  return unicode !== '' && unicode.toLowerCase() !== label.toLowerCase() && /[^\x00-\x7f]/.test(unicode);
 }
 
 const HEX = '0123456789ABCDEF';

@@ -212,7 +212,8 @@ describe('S3 store against a real S3-compatible server', () => {
       const before = server.accessKeysSeen().length;
       await stores.resultStorages[0]!.put(key, Buffer.from('R'), {});
       await stores.storages[0]!.put('a.com/x.png', Buffer.from('S'), {});
-      const seen = server.accessKeysSeen().slice(before);
+      // Only the two stores' keys: a client of an earlier test may still be retrying against the restarted server.
+      const seen = server.accessKeysSeen().slice(before).filter((k) => k === 'RESULTKEY' || k === 'GLOBALKEY');
       assert.ok(seen.length >= 2);
       assert.equal(seen[0], 'RESULTKEY');
       assert.equal(seen.at(-1), 'GLOBALKEY');
