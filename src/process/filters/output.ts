@@ -48,45 +48,25 @@ export const qualityFilter = defineFilter({
   },
 });
 
-export const losslessFilter = defineFilter({
-  name: 'lossless',
-  phases: ['export'],
-  animation: 'not-applicable',
-  parse: noArguments,
-  collect: (_, into) => {
-    into.lossless = true;
-  },
-});
+type ExportFlag = 'lossless' | 'stripExif' | 'stripIcc' | 'stripMetadata';
 
-export const stripExifFilter = defineFilter({
-  name: 'strip_exif',
-  phases: ['export'],
-  animation: 'not-applicable',
-  parse: noArguments,
-  collect: (_, into) => {
-    into.stripExif = true;
-  },
-});
+/** A filter without arguments that switches one export option on. */
+function exportFlag(name: string, option: ExportFlag) {
+  return defineFilter({
+    name,
+    phases: ['export'],
+    animation: 'not-applicable',
+    parse: noArguments,
+    collect: (_, into) => {
+      into[option] = true;
+    },
+  });
+}
 
-export const stripIccFilter = defineFilter({
-  name: 'strip_icc',
-  phases: ['export'],
-  animation: 'not-applicable',
-  parse: noArguments,
-  collect: (_, into) => {
-    into.stripIcc = true;
-  },
-});
-
-export const stripMetadataFilter = defineFilter({
-  name: 'strip_metadata',
-  phases: ['export'],
-  animation: 'not-applicable',
-  parse: noArguments,
-  collect: (_, into) => {
-    into.stripMetadata = true;
-  },
-});
+export const losslessFilter = exportFlag('lossless', 'lossless');
+export const stripExifFilter = exportFlag('strip_exif', 'stripExif');
+export const stripIccFilter = exportFlag('strip_icc', 'stripIcc');
+export const stripMetadataFilter = exportFlag('strip_metadata', 'stripMetadata');
 
 export const outputFilters = [
   formatFilter,
