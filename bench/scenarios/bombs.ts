@@ -3,7 +3,6 @@
  * claims 65535x65535; one connection sends sequential requests (each distinct) and the time to the refusal is
  * read from wrk's latency distribution (median and p99). Target: under 50 ms each.
  */
-import { join } from 'node:path';
 import { originUrl, ratio, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
 import { runWrk } from '../wrk.js';
 import { wrkEntry } from './processing.js';

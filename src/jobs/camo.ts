@@ -5,7 +5,7 @@
 import type { OriginResponse } from '../load/http-fetch.js';
 import { classifyBodyError } from '../load/http-fetch.js';
 import { checkProxiedContentType } from '../policy/content-type.js';
-import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
+import { isPixgateError, PixgateError } from '../respond/errors.js';
 import { passThrough } from '../respond/pass-through.js';
 import type { CamoCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
