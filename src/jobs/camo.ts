@@ -9,7 +9,7 @@ import { isPixgateError, PixgateError } from '../respond/errors.js';
 import { passThrough } from '../respond/pass-through.js';
 import type { CamoCandidate } from '../route/route.js';
 import type { App } from '../server/app.js';
-import { headerString, requestSelfHosts, type Req, type Res } from '../server/http-types.js';
+import { headerString, requestSelfHosts, type ClientWatch, type Req, type Res } from '../server/http-types.js';
 import { verifyCamoPath, verifyCamoQuery } from '../verify/camo-digest.js';
 import { createDeadline } from '../server/deadline.js';
 import { nodeMac } from '../verify/node-mac.js';
@@ -35,10 +35,10 @@ export function verifyCamo(app: App, candidate: CamoCandidate): string {
     : verifyCamoQuery(candidate.digest, candidate.url, app.camoKeys, nodeMac);
 }
 
-export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string, clientGone: AbortSignal): Promise<CamoOutcome> {
+export async function serveCamo(app: App, req: Req, res: Res, sourceUrl: string, client: ClientWatch): Promise<CamoOutcome> {
   const s = app.settings;
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
-  const timing = createDeadline(s.timeout, clientGone);
+  const timing = createDeadline(s.timeout, client);
   const { signal, deadline } = timing;
   try {
     return await fetchAndStream(app, req, res, sourceUrl, method, signal, deadline);

@@ -145,7 +145,7 @@ async function serveResolved(
     );
     // The timer goes with the shared work, which may outlive this client.
     void work.then(timing.dispose, timing.dispose);
-    const { value, shared } = await untilClientLeaves(work, client.signal);
+    const { value, shared } = await untilClientLeaves(work, client);
     if (shared) app.metrics.pixgate.shared.inc();
     result = value as Result;
     if (production.store && app.imagor.stores.resultStorages.length > 0) {
@@ -462,21 +462,20 @@ async function guarded<T>(app: App, store: BlobStore, op: 'get' | 'stat' | 'put'
   }
 }
 
-function untilClientLeaves<T>(work: Promise<T>, clientGone: AbortSignal): Promise<T> {
-  if (clientGone.aborted) {
+function untilClientLeaves<T>(work: Promise<T>, client: ClientWatch): Promise<T> {
+  if (client.gone) {
     work.catch(() => {});
     return Promise.reject(new PixgateError('CLIENT_CLOSED'));
   }
   return new Promise<T>((resolve, reject) => {
-    const onGone = () => reject(new PixgateError('CLIENT_CLOSED', { detail: 'client left while processing' }));
-    clientGone.addEventListener('abort', onGone, { once: true });
+    const cancel = client.onGone(() => reject(new PixgateError('CLIENT_CLOSED', { detail: 'client left while processing' })));
     work.then(
       (v) => {
-        clientGone.removeEventListener('abort', onGone);
+        cancel();
         resolve(v);
       },
       (e: unknown) => {
-        clientGone.removeEventListener('abort', onGone);
+        cancel();
         reject(e);
       },
     );

@@ -88,7 +88,7 @@ async function handle(app: App, req: Req, res: Res): Promise<void> {
           if (sourceUrl !== undefined) {
             job = 'camo';
             label = 'camo';
-            const outcome = await serveCamo(app, req, res, sourceUrl, client.signal);
+            const outcome = await serveCamo(app, req, res, sourceUrl, client);
             bytes = outcome.bytes;
             sourceHost = outcome.sourceHost;
             break;
