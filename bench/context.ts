@@ -65,6 +65,8 @@ export interface BenchContext {
   /** The nginx that serves the proxy_pass and static ceilings (not the origin), to meter its CPU time. */
   readonly nginxCeilingsPid: number;
   readonly build: PixgateBuild;
+  /** Node flags from bin/pixgate.js's shebang, given to every pixgate row except the plain-node one. */
+  readonly shippedNodeArgs: readonly string[];
   /** Absolute paths of the origin's files; the origin serves them by base name. */
   readonly images: BenchImages;
   readonly originRoot: string;
@@ -77,7 +79,7 @@ export interface BenchContext {
   /** The pixgate configurations to compare: always workers 1; workers 2 when the build has --workers. */
   readonly workerCounts: readonly number[];
   /** Starts pixgate on a fresh port (log file and profiling by the run's options); stop it with child.stop(). */
-  pixgate(run: { name: string; workers?: number; env?: Readonly<Record<string, string>>; nodeArgs?: readonly string[] }): Promise<{ child: Child; port: number; origin: string }>;
+  pixgate(run: { name: string; workers?: number; env?: Readonly<Record<string, string>>; plainNode?: boolean }): Promise<{ child: Child; port: number; origin: string }>;
 }
 
 export const originUrl = (ctx: BenchContext, file: string): string => `http://127.0.0.1:${ctx.ports.origin}/${file.replace(/^.*\//, '')}`;
@@ -87,9 +89,8 @@ export const ratio = (r: Omit<Ratio, 'met'>): Ratio => ({ ...r, met: r.value >= 
 export const systemName = (workers: number): string => (workers === 1 ? 'pixgate' : `pixgate --workers ${workers}`);
 
 /**
- * The one Node flag that changes processing most (docs/performance.md, "Mark-compacts from the source buffers"):
- * a larger initial old generation, so the 1.2 MB source buffers no longer set off a major GC every few requests.
- * Measured as an extra row, since pixgate does not set it by itself.
+ * Every pixgate row runs node with the flags of the shipped command line (bin/pixgate.js's shebang, also the
+ * Dockerfile's and the systemd unit's). Scenarios 1 and 6 add one row without them, so the effect of
+ * --initial-old-space-size (docs/performance.md, finding 1) stays visible in every run.
  */
-export const TUNED_NODE_ARGS = ['--initial-old-space-size=128'] as const;
-export const TUNED_NAME = 'pixgate, node --initial-old-space-size=128';
+export const PLAIN_NAME = 'pixgate, plain node (no shipped flags)';

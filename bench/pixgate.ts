@@ -4,7 +4,7 @@
  * on a loopback port with loopback origins allowed, unsafe imagor URLs on and a camo key.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChild, waitForHttp, type Child } from './tools.js';
 
@@ -33,6 +33,14 @@ export function buildPixgate(root: string, outDir: string): PixgateBuild {
   const main = join(outDir, 'dist', 'main.js');
   const help = execFileSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
   return { main, hasWorkers: /^\s*--workers\b/m.test(help) };
+}
+
+/** The node flags bin/pixgate.js starts with (its `#!/usr/bin/env -S node ...` line), so the bench runs what ships. */
+export function shippedNodeArgs(root: string): string[] {
+  const first = readFileSync(join(root, 'bin', 'pixgate.js'), 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?:\s+--\S+)*)\s*$/.exec(first);
+  if (!m) throw new Error(`bin/pixgate.js: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
 export interface PixgateRun {

@@ -22,10 +22,10 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pngBombHeader, jpegBombHeader, makePhotoJpeg } from './images.js';
-import { TUNED_NODE_ARGS, type BenchContext, type BenchImages, type ScenarioResult } from './context.js';
+import { type BenchContext, type BenchImages, type ScenarioResult } from './context.js';
 import { ipxSharpModule, ipxVersion } from './ipx.js';
 import { startNginx } from './nginx.js';
-import { buildPixgate, startPixgate } from './pixgate.js';
+import { buildPixgate, shippedNodeArgs, startPixgate } from './pixgate.js';
 import { renderMarkdown, renderSummary, renderSvg, type BenchReport, type Machine } from './report.js';
 import { runBombs } from './scenarios/bombs.js';
 import { runCacheHit } from './scenarios/cache-hit.js';
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
     log(`         ${Object.entries(images.sizes).map(([k, v]) => `${k} ${v} B`).join(', ')}`);
     log('pixgate: compiling src/ with tsc');
     const build = buildPixgate(root, join(root, 'bench', 'results', 'tmp', 'pixgate'));
+    const shipped = shippedNodeArgs(root);
     const profileDir = join(root, 'bench', 'results', 'tmp', 'profiles');
     const ports = { origin: await freePort(), proxy: await freePort(), static: await freePort() };
     await startNginx({ nginx: tools.nginx, role: 'origin', dir: workDir, originRoot, staticRoot, ports, workers: 'auto' });
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       log,
       port: freePort,
       workerCounts,
+      shippedNodeArgs: shipped,
       async pixgate(run) {
         const port = await freePort();
         const child = await startPixgate({
@@ -200,7 +202,7 @@ async function main(): Promise<void> {
           ...(run.workers !== undefined && { workers: run.workers }),
           logFile: join(workDir, `pixgate-${run.name}.log`),
           env: { ...opts.env, ...run.env },
-          nodeArgs: [...(run.nodeArgs ?? []), ...(opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, run.name)] : [])],
+          nodeArgs: [...(run.plainNode ? [] : shipped), ...(opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, run.name)] : [])],
         });
         return { child, port, origin: `http://127.0.0.1:${port}` };
       },
@@ -241,9 +243,9 @@ async function main(): Promise<void> {
         quiet: before.loadavg1 < 0.7 && before.testRuns === 0 && after.testRuns === 0 && during.every((n) => n === 0),
       },
       pixgateConfig:
-        'defaults (IMAGOR_PROCESS_CONCURRENCY = cores, VIPS_CONCURRENCY 1, info-level request log to a file), ' +
+        'defaults (IMAGOR_PROCESS_CONCURRENCY = cores, VIPS_CONCURRENCY 1, info-level log to a file, no per-request access log (the default)), ' +
         `IMAGOR_UNSAFE=1 with a varied source query for processing, no result storage except in scenario 4; ${workerCounts.map((w) => `--workers ${w}`).join(' and ')}; ` +
-        `in scenarios 1 and 6 also with the Node flag ${TUNED_NODE_ARGS.join(' ')} (not a pixgate setting)` +
+        `node started as bin/pixgate.js starts it (${shipped.join(' ')}); in scenarios 1 and 6 also once with plain node` +
         `${Object.keys(opts.env).length ? `; env ${Object.entries(opts.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}.`,
       images: {
         'photo.jpg': `2725x2225 JPEG q90, ${images.sizes['photo.jpg']} bytes (scenarios 1, 4, 6)`,

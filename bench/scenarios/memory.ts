@@ -3,7 +3,7 @@
  * highest sampled resident set (all pixgate processes together, every 100 ms) and VmHWM (the kernel's own peak,
  * per process, summed over a cluster). Target: under 400 MB.
  */
-import { ratio, systemName, TUNED_NAME, TUNED_NODE_ARGS, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
+import { ratio, PLAIN_NAME, systemName, type BenchContext, type Entry, type Ratio, type ScenarioResult } from '../context.js';
 import { childPids, memoryOf } from '../tools.js';
 import { imagorResizePath, warmThenMeasure, wrkEntry } from './processing.js';
 
@@ -16,11 +16,11 @@ export async function runMemory(ctx: BenchContext): Promise<ScenarioResult> {
   const entries: Entry[] = [];
   const ratios: Ratio[] = [];
   const configs = [
-    ...ctx.workerCounts.map((workers) => ({ name: systemName(workers), workers, nodeArgs: [] as readonly string[] })),
-    { name: TUNED_NAME, workers: 1, nodeArgs: TUNED_NODE_ARGS },
+    ...ctx.workerCounts.map((workers) => ({ name: systemName(workers), workers, plainNode: false })),
+    { name: PLAIN_NAME, workers: 1, plainNode: true },
   ];
-  for (const { name, workers, nodeArgs } of configs) {
-    const { child, port } = await ctx.pixgate({ name: `s6-${name.replace(/\W+/g, '-')}`, workers, nodeArgs });
+  for (const { name, workers, plainNode } of configs) {
+    const { child, port } = await ctx.pixgate({ name: `s6-${name.replace(/\W+/g, '-')}`, workers, plainNode });
     const pids = () => [child.pid, ...childPids(child.pid)];
     let peakSampled = 0;
     const timer = setInterval(() => {

@@ -4,7 +4,7 @@
  * neither single-flight nor any cache can serve one; no result storage. Against the same sharp operation in
  * process (the ceiling) and against ipx, the peer, fetching from the same origin.
  */
-import { originUrl, ratio, systemName, TUNED_NAME, TUNED_NODE_ARGS, type BenchContext, type Entry, type ScenarioResult } from '../context.js';
+import { originUrl, ratio, PLAIN_NAME, systemName, type BenchContext, type Entry, type ScenarioResult } from '../context.js';
 import type { CeilingResult } from '../ceiling.js';
 import { startIpx, ipxSharpModule } from '../ipx.js';
 import { runCeilingProcess } from '../run-ceiling.js';
@@ -75,13 +75,13 @@ export async function runProcessing(ctx: BenchContext): Promise<ScenarioResult &
     }
   }
 
-  let tuned: Measurement | undefined;
+  let plain: Measurement | undefined;
   {
-    const { child, port } = await ctx.pixgate({ name: 's1-tuned', nodeArgs: TUNED_NODE_ARGS });
+    const { child, port } = await ctx.pixgate({ name: 's1-plain', plainNode: true });
     try {
-      ctx.log(`  ${TUNED_NAME}: ${CONNECTIONS} connections, ${seconds} s`);
-      tuned = await warmThenMeasure(ctx, { origin: `http://127.0.0.1:${port}`, path: imagorResizePath(ctx), vary: true, connections: CONNECTIONS, expectStatus: ok }, seconds, child.pid);
-      entries.push(wrkEntry('1', TUNED_NAME, `${CONNECTIONS} connections, default settings, node flag ${TUNED_NODE_ARGS.join(' ')}`, tuned, { bytesPerResponse: tuned.bytesPerResponse }));
+      ctx.log(`  ${PLAIN_NAME}: ${CONNECTIONS} connections, ${seconds} s`);
+      plain = await warmThenMeasure(ctx, { origin: `http://127.0.0.1:${port}`, path: imagorResizePath(ctx), vary: true, connections: CONNECTIONS, expectStatus: ok }, seconds, child.pid);
+      entries.push(wrkEntry('1', PLAIN_NAME, `${CONNECTIONS} connections, default settings, node without ${ctx.shippedNodeArgs.join(' ')}`, plain, { bytesPerResponse: plain.bytesPerResponse }));
     } finally {
       await child.stop();
     }
@@ -129,7 +129,7 @@ export async function runProcessing(ctx: BenchContext): Promise<ScenarioResult &
   const headline = pixgate[1]!;
   ratios.push(ratio({ scenario: '1', name: 'pixgate / in-process sharp', value: headline.rps / best.r.rps, target: 0.9, kind: 'ceiling' }));
   ratios.push(ratio({ scenario: '1', name: 'pixgate / ipx', value: headline.rps / ipxM.rps, target: 1.4, kind: 'peer' }));
-  ratios.push(ratio({ scenario: '1', name: `${TUNED_NAME} / in-process sharp`, value: tuned.rps / best.r.rps, target: 0.9, kind: 'ceiling' }));
+  ratios.push(ratio({ scenario: '1', name: `${PLAIN_NAME} / in-process sharp`, value: plain.rps / best.r.rps, target: 0.9, kind: 'ceiling' }));
   for (const w of ctx.workerCounts.filter((w) => w > 1)) {
     ratios.push(ratio({ scenario: '1', name: `pixgate --workers ${w} / in-process sharp`, value: pixgate[w]!.rps / best.r.rps, target: 0.9, kind: 'ceiling' }));
   }
