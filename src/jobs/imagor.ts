@@ -112,7 +112,7 @@ async function serveResolved(
 ): Promise<ImagorOutcome> {
   const s = app.settings;
   const requested = effectiveParams(app, verified);
-  if (candidate.endpoint === 'params') return sendParams(app, res, requested);
+  if (candidate.endpoint === 'params') return sendParams(app, res, requested.path === '' && !app.imagor.baseParams ? { ...requested, path: verified.path } : requested);
   validateFilters(requested, app.imagor.processOptions);
   const control = readResponseControl(requested.filters);
   checkNotExpired(control, Date.now());
@@ -192,7 +192,9 @@ function effectiveParams(app: App, resolved: ResolvedImagorRequest): ImagorParam
   if (split) {
     params = {
       ...expandPresets(split.names, parseImagorParamsPath(split.rest), app.imagor.presets),
-      path: resolved.path,
+      // Empty: the result key is generated from the expanded operations, so redefining a preset changes the key
+      // instead of serving results made with its old definition. /params shows the URL's own path.
+      path: '',
       hash: params.hash,
       unsafe: params.unsafe,
     };
