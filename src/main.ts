@@ -82,12 +82,29 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
 
   let devOrigin: { url: string; close(): void } | undefined;
   if (dev) {
+    // The playground signs any URL it is given, so dev mode must never hold a key that production URLs verify with.
+    const ignored = [
+      settings.camoKeys.length > 0 && 'camo keys',
+      (settings.imagorSecret !== undefined || settings.imagorOldSecrets.length > 0) && 'imagor secrets',
+    ].filter(Boolean);
+    if (ignored.length) log.warn(`development mode ignores the configured ${ignored.join(' and ')}: its playground signs any URL, so it only signs with throwaway keys`);
+    const exposed = [
+      loaded.explicit.has('listen') && !isLoopbackHost(settings.listen.host) && `--listen ${settings.listen.host}`,
+      settings.sslListen && !isLoopbackHost(settings.sslListen.host) && `--ssl-listen ${settings.sslListen.host}`,
+    ].filter(Boolean);
+    if (exposed.length) {
+      const message = `development mode listens on loopback only (its playground would sign URLs for anyone who reaches it): ${exposed.join(', ')} refused`;
+      log.fatal(message);
+      process.stderr.write(`pixgate: ${message}\n`);
+      return 2;
+    }
     devOrigin = await startSampleOrigin();
     settings = {
       ...settings,
       dev: true,
-      camoKeys: settings.camoKeys.length ? settings.camoKeys : [randomBytes(24).toString('base64url')],
-      imagorSecret: settings.imagorSecret ?? randomBytes(24).toString('base64url'),
+      camoKeys: [randomBytes(24).toString('base64url')],
+      imagorSecret: randomBytes(24).toString('base64url'),
+      imagorOldSecrets: [],
       allowNetworks: [...settings.allowNetworks, '127.0.0.1/32'],
       // Dev mode answers on loopback only unless told otherwise.
       listen: loaded.explicit.has('listen') ? settings.listen : { host: '127.0.0.1', port: settings.listen.port },
@@ -171,3 +188,8 @@ main(process.argv.slice(2), process.env).then(
     process.exit(1);
   },
 );
+
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

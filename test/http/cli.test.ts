@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,29 @@ describe('pixgate command line', { concurrency: 3 }, () => {
       await px.stop('SIGKILL');
       await origin.close();
     }
+  });
+
+  test('pixgate dev never signs with the keys of the environment: its playground would sign for them', async () => {
+    const px = spawnPixgate(['dev', '--listen', '127.0.0.1:0'], { GOCAMO_HMAC: TEST_KEY, IMAGOR_SECRET: 'production-secret' });
+    try {
+      const [camo] = await px.waitFor(/http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{40}\/[0-9a-f]+/);
+      const [imagor] = await px.waitFor(/http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_=-]{28}\/fit-in\/\S+/);
+      const encoded = camo.split('/').pop()!;
+      const source = Buffer.from(encoded, 'hex').toString('utf8');
+      assert.notEqual(camo.split('/').at(-2), createHmac('sha1', TEST_KEY).update(source).digest('hex'));
+      const path = imagor.replace(/^http:\/\/[^/]+\/[^/]+\//, '');
+      const prodHash = createHmac('sha1', 'production-secret').update(path).digest('base64').replace(/\+/g, '-').replace(/\//g, '_');
+      assert.notEqual(imagor.split('/')[3], prodHash);
+      assert.match(px.output().stderr, /ignores the configured camo keys and imagor secrets/);
+    } finally {
+      await px.stop();
+    }
+  });
+
+  test('pixgate dev refuses to listen beyond loopback', async () => {
+    const r = await runCli(['dev', '--listen', '0.0.0.0:0']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /loopback only.*--listen 0\.0\.0\.0 refused/);
   });
 
   test('pixgate dev prints a signed camo URL of the bundled sample image that works', async () => {
