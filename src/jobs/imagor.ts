@@ -111,8 +111,8 @@ async function serveResolved(
   client: ClientWatch,
 ): Promise<ImagorOutcome> {
   const s = app.settings;
+  if (candidate.endpoint === 'params') return sendParams(app, res, { ...withPresets(app, verified), path: verified.path });
   const requested = effectiveParams(app, verified);
-  if (candidate.endpoint === 'params') return sendParams(app, res, requested.path === '' && !app.imagor.baseParams ? { ...requested, path: verified.path } : requested);
   validateFilters(requested, app.imagor.processOptions);
   const control = readResponseControl(requested.filters);
   checkNotExpired(control, Date.now());
@@ -136,7 +136,7 @@ async function serveResolved(
   const hot = production.store && !app.imagor.stores.modifiedTimeCheck ? app.imagor.hot.get(key, Date.now()) : undefined;
   let result: Result;
   if (hot) {
-    app.metrics.pixgate.resultStorage.inc({ outcome: 'hit' });
+    app.metrics.pixgate.resultStorage.inc({ outcome: 'memory' });
     result = hot;
   } else {
     const timing = createDeadline(s.requestTimeout);
@@ -145,7 +145,10 @@ async function serveResolved(
     );
     // The timer goes with the shared work, which may outlive this client.
     void work.then(timing.dispose, timing.dispose);
-    const { value, shared } = await untilClientLeaves(work, client);
+    const { value, shared } = await untilStopped(work, [
+      [(fire) => client.onGone(fire), () => new PixgateError('CLIENT_CLOSED', { detail: 'client left while processing' })],
+      abortStop(timing.signal, () => new PixgateError('REQUEST_TIMEOUT', { detail: 'request deadline' })),
+    ]);
     if (shared) app.metrics.pixgate.shared.inc();
     result = value as Result;
     if (production.store && app.imagor.stores.resultStorages.length > 0) {
@@ -187,6 +190,14 @@ function cachePolicy(app: App, req: Req, control: ResponseControl): { cacheContr
 
 /** The URL's params with its presets expanded underneath and IMAGOR_BASE_PARAMS applied on top. */
 function effectiveParams(app: App, resolved: ResolvedImagorRequest): ImagorParams {
+  let params = withPresets(app, resolved);
+  if (app.imagor.baseParams) params = { ...applyOperations(params, app.imagor.baseParams), path: '' };
+  if (params.image === '') fail('INVALID_PARAMS', 'no image');
+  return params;
+}
+
+/** The URL's params with its presets expanded underneath (what /params shows; imagor's own parse when none). */
+function withPresets(app: App, resolved: ResolvedImagorRequest): ImagorParams {
   let params = resolved.params;
   const split = splitPresetSegment(resolved.path);
   if (split) {
@@ -199,8 +210,6 @@ function effectiveParams(app: App, resolved: ResolvedImagorRequest): ImagorParam
       unsafe: params.unsafe,
     };
   }
-  if (app.imagor.baseParams) params = { ...applyOperations(params, app.imagor.baseParams), path: '' };
-  if (params.image === '') fail('INVALID_PARAMS', 'no image');
   return params;
 }
 
@@ -258,49 +267,66 @@ async function produce(
   const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
   if (stored) return stored;
 
+  // As imagor, a full queue refuses before anything is downloaded: overload must not pull sources it won't process.
+  if (app.imagor.queue.full) fail('BUSY', 'processing queue full on arrival');
   // Load first, outside the processing slots: a slow origin must hold a load slot, never a CPU slot.
   const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
   // The wait belongs to every request sharing this work, so the first client leaving must not end it.
-  const release = await app.imagor.queue.acquire(processDeadline, processDeadline);
-  try {
-    const started = process.hrtime.bigint();
-    const options: ProcessOptions = {
-      ...app.imagor.processOptions,
-      // The format was negotiated above; the processor must see the same Accept if it negotiates at all.
-      accept,
-      signal: processDeadline,
-      // Overlay images come through the same storages, loaders, source policy and size cap as the source.
-      loadImage: async (image, signal) =>
-        (await loadSource(app, req, image, signal === undefined ? deadline : AbortSignal.any([deadline, signal]))).data,
-    };
-    const input = source?.data ?? new Uint8Array(0);
-    let data: Buffer;
-    let contentType: string;
-    if (params.meta) {
-      data = (await describeImage(input, params, options)).body;
-      contentType = JSON_TYPE;
-    } else {
-      const { image } = await processImage(input, params, options);
-      data = image.data;
-      contentType = image.contentType;
-    }
-    app.metrics.pixgate.processDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    app.metrics.pixgate.processed.inc();
-    const result: Result = {
-      data,
-      contentType,
-      // The source's time when it has one (a result read back from result storage carries its save time instead;
-      // both validate, and the ETag, a hash of the bytes, is the same on every instance).
-      lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
-      ...(source?.sourceHost && { sourceHost: source.sourceHost }),
-    };
-    if (production.store) saveResult(app, key, result);
-    return result;
-  } finally {
+  let release = await app.imagor.queue.acquire(processDeadline, processDeadline);
+  // Overlay images are downloaded with the slot given back, for the same reason as the source; the job then
+  // takes the next free slot ahead of new work.
+  const loadOverlay = async (image: string, signal: AbortSignal | undefined): Promise<Uint8Array> => {
     release();
-  }
+    try {
+      return (await loadSource(app, req, image, signal === undefined ? deadline : AbortSignal.any([deadline, signal]))).data;
+    } finally {
+      release = await app.imagor.queue.acquire(processDeadline, processDeadline, true);
+    }
+  };
+  const processing = (async (): Promise<Result> => {
+    try {
+      const started = process.hrtime.bigint();
+      const options: ProcessOptions = {
+        ...app.imagor.processOptions,
+        // The format was negotiated above; the processor must see the same Accept if it negotiates at all.
+        accept,
+        signal: processDeadline,
+        // Overlay images come through the same storages, loaders, source policy and size cap as the source.
+        loadImage: loadOverlay,
+      };
+      const input = source?.data ?? new Uint8Array(0);
+      let data: Buffer;
+      let contentType: string;
+      if (params.meta) {
+        data = (await describeImage(input, params, options)).body;
+        contentType = JSON_TYPE;
+      } else {
+        const { image } = await processImage(input, params, options);
+        data = image.data;
+        contentType = image.contentType;
+      }
+      app.metrics.pixgate.processDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      app.metrics.pixgate.processed.inc();
+      const result: Result = {
+        data,
+        contentType,
+        // The source's time when it has one (a result read back from result storage carries its save time instead;
+        // both validate, and the ETag, a hash of the bytes, is the same on every instance).
+        lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
+        ...(source?.sourceHost && { sourceHost: source.sourceHost }),
+      };
+      if (production.store) saveResult(app, key, result);
+      return result;
+    } finally {
+      release();
+    }
+  })();
+  // libvips cannot be stopped inside one operation: the answer is 408 at the deadline, and the slot stays taken
+  // until the operation returns, so the CPU it still uses is accounted for.
+  return untilStopped(processing, [abortStop(processDeadline, () => new PixgateError('REQUEST_TIMEOUT', { detail: 'deadline while processing' }))]);
 }
+
 
 /**
  * raw(): the source bytes untouched, loaded as any source is (storages, loaders, source policy, size cap), never
@@ -464,22 +490,49 @@ async function guarded<T>(app: App, store: BlobStore, op: 'get' | 'stat' | 'put'
   }
 }
 
-function untilClientLeaves<T>(work: Promise<T>, client: ClientWatch): Promise<T> {
-  if (client.gone) {
-    work.catch(() => {});
-    return Promise.reject(new PixgateError('CLIENT_CLOSED'));
-  }
+/** Something that can cut a wait short: subscribe(fire) returns its unsubscribe; error() is what the wait rejects with. */
+type Stop = readonly [subscribe: (fire: () => void) => () => void, error: () => PixgateError];
+
+const abortStop = (signal: AbortSignal, error: () => PixgateError): Stop => [
+  (fire) => {
+    if (signal.aborted) {
+      fire();
+      return noop;
+    }
+    signal.addEventListener('abort', fire, { once: true });
+    return () => signal.removeEventListener('abort', fire);
+  },
+  error,
+];
+
+/**
+ * Settles with `work`, or rejects with a stop's error as soon as that stop fires. The work itself goes on (others
+ * may share it, and libvips cannot be interrupted inside an operation); only this wait ends.
+ */
+function untilStopped<T>(work: Promise<T>, stops: readonly Stop[]): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const cancel = client.onGone(() => reject(new PixgateError('CLIENT_CLOSED', { detail: 'client left while processing' })));
+    let settled = false;
+    const cancels: (() => void)[] = [];
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const cancel of cancels) cancel();
+      settle();
+    };
+    for (const [subscribe, error] of stops) {
+      if (settled) break;
+      cancels.push(
+        subscribe(() => {
+          work.catch(noop);
+          finish(() => reject(error()));
+        }),
+      );
+    }
     work.then(
-      (v) => {
-        cancel();
-        resolve(v);
-      },
-      (e: unknown) => {
-        cancel();
-        reject(e);
-      },
+      (v) => finish(() => resolve(v)),
+      (e: unknown) => finish(() => reject(e)),
     );
   });
 }
+
+function noop(): void {}

@@ -5,9 +5,15 @@
 import { PixgateError } from '../respond/errors.js';
 
 export interface WorkQueue {
-  acquire(signal: AbortSignal, deadline: AbortSignal): Promise<() => void>;
+  /**
+   * A slot, or a place in the queue. `reentry` is for a job that gave its slot back for a while (to wait for an
+   * overlay download): it waits at the front and is never refused as BUSY, so work already started can finish.
+   */
+  acquire(signal: AbortSignal, deadline: AbortSignal, reentry?: boolean): Promise<() => void>;
   readonly running: number;
   readonly waiting: number;
+  /** True when one more acquire would be refused as BUSY. */
+  readonly full: boolean;
 }
 
 export function createWorkQueue(concurrency: number, queueSize: number, onChange?: (running: number, waiting: number) => void): WorkQueue {
@@ -39,7 +45,10 @@ export function createWorkQueue(concurrency: number, queueSize: number, onChange
     get waiting() {
       return waiters.length;
     },
-    acquire(signal, deadline) {
+    get full() {
+      return running >= concurrency && waiters.length >= queueSize;
+    },
+    acquire(signal, deadline, reentry = false) {
       if (signal.aborted) {
         return Promise.reject(new PixgateError(deadline.aborted ? 'REQUEST_TIMEOUT' : 'CLIENT_CLOSED', { detail: 'before queueing' }));
       }
@@ -48,7 +57,7 @@ export function createWorkQueue(concurrency: number, queueSize: number, onChange
         changed();
         return Promise.resolve(once());
       }
-      if (waiters.length >= queueSize) {
+      if (waiters.length >= queueSize && !reentry) {
         return Promise.reject(new PixgateError('BUSY', { detail: `${running} running, ${waiters.length} waiting` }));
       }
       return new Promise((resolve, reject) => {
@@ -66,7 +75,8 @@ export function createWorkQueue(concurrency: number, queueSize: number, onChange
           reject(new PixgateError(deadline.aborted ? 'REQUEST_TIMEOUT' : 'CLIENT_CLOSED', { detail: 'while waiting for a processing slot' }));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        waiters.push(entry);
+        if (reentry) waiters.unshift(entry);
+        else waiters.push(entry);
         changed();
       });
     },

@@ -380,7 +380,9 @@ describe('the bounded disk result cache under a two-worker cluster', { concurren
     assert.equal(again.status, 200);
     assert.deepEqual(again.body, responses[responses.length - 1]!.body);
     const after = await c!.metrics();
-    assert.equal(seriesValue(after, 'pixgate_result_storage_total{outcome="hit"}'), seriesValue(before, 'pixgate_result_storage_total{outcome="hit"}') + 1);
+    // A hit from the disk cache, or from the in-memory copy of a worker that served it moments ago.
+    const hits = (text: string) => seriesValue(text, 'pixgate_result_storage_total{outcome="hit"}') + seriesValue(text, 'pixgate_result_storage_total{outcome="memory"}');
+    assert.equal(hits(after), hits(before) + 1);
     assert.equal(seriesValue(after, 'pixgate_images_processed_total'), seriesValue(before, 'pixgate_images_processed_total'));
   });
 

@@ -211,6 +211,40 @@ describe('IMAGOR_PROCESS_CONCURRENCY and IMAGOR_PROCESS_QUEUE_SIZE', () => {
     }
   });
 
+  test('a full queue refuses with 429 before downloading anything', async () => {
+    const rig = await startImagorRig({ origin, env: { IMAGOR_PROCESS_CONCURRENCY: '1', IMAGOR_PROCESS_QUEUE_SIZE: '0' } });
+    try {
+      origin.route('/never-loaded.png', serve(png));
+      const release = await holdSlot(rig);
+      assert.equal((await get(rig, '/never-loaded.png', '10x10')).status, 429);
+      assert.equal(origin.hits('/never-loaded.png'), 0, 'the refused request fetched nothing');
+      release();
+      assert.equal((await get(rig, '/never-loaded.png', '10x10')).status, 200);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('a watermark downloading slowly gives its processing slot back meanwhile', async () => {
+    const rig = await startImagorRig({ origin, env: { IMAGOR_PROCESS_CONCURRENCY: '1', IMAGOR_PROCESS_QUEUE_SIZE: '0' } });
+    const g = gate(png);
+    try {
+      origin.route('/held-mark.png', g.handler);
+      const marked = get(rig, '/80x80.png', `filters:watermark(${rig.src('/held-mark.png')},0,0,0)`);
+      await waitUntil(() => origin.hits('/held-mark.png') === 1, 'the watermark download to start');
+      assert.equal(rig.px.app.imagor.queue.running, 0, 'no processing slot is held while the overlay downloads');
+      assert.equal((await get(rig, '/q.png', '16x16')).status, 200, 'other work is processed meanwhile');
+      g.open();
+      const res = await marked;
+      assert.equal(res.status, 200, res.text);
+      const img = await decode(res.body);
+      assert.deepEqual([img.width, img.height], [80, 80]);
+    } finally {
+      g.open();
+      await rig.close();
+    }
+  });
+
   test('PIXGATE_MAX_LOADS bounds the loads in flight: one more gets 429 at once', async () => {
     const rig = await startImagorRig({ origin, env: { PIXGATE_MAX_LOADS: '1' } });
     const g = gate(png);
@@ -301,6 +335,27 @@ describe('deadlines -> 408', () => {
       await rig.close();
     }
   });
+});
+
+describe('deadlines while libvips works', () => {
+  // A blur of a large colour image keeps libvips busy for seconds in one operation, with nothing to download.
+  const HEAVY = 'stretch/4000x4000/filters:blur(80):format(webp)';
+
+  for (const name of ['IMAGOR_PROCESS_TIMEOUT', 'IMAGOR_REQUEST_TIMEOUT']) {
+    test(`${name}: an operation that outlasts it is answered 408 at the deadline, not when it ends`, async () => {
+      const rig = await startImagorRig({ origin, env: { [name]: '300ms' } });
+      try {
+        const started = performance.now();
+        const res = await fetchRaw(`${rig.px.url}/${imagorHash(`${HEAVY}/color:red`)}/${HEAVY}/color:red`);
+        const ms = performance.now() - started;
+        assert.equal(res.status, 408, res.text);
+        assert.deepEqual(errorBody(res.text), { message: 'timeout', status: 408 });
+        assert.ok(ms < 1500, `answered after ${Math.round(ms)} ms`);
+      } finally {
+        await rig.close();
+      }
+    });
+  }
 });
 
 describe('identical concurrent requests', () => {
