@@ -3,8 +3,10 @@
  * applyTransformations, libvips thumbnail rounding): crop in pixels or fractions, trim intersection, fit-in,
  * adaptive and full fit-in, stretch, cover crop with alignment or attention, upscale rules and flips, turned
  * into concrete Steps. Never touches pixels; a trim box, when needed, is measured by the executor and passed in.
+ * Never emits a step with a zero, negative, fractional or NaN size (checkStep).
  */
 import type { HAlign, VAlign } from '../parse/imagor-params.js';
+import { fail } from '../respond/errors.js';
 import { sizeAfter, type Size, type Step } from './steps.js';
 
 /** The URL's crop segment as parsed: pixels, or fractions when all four are below 1 (see cropEdges). */
@@ -115,15 +117,65 @@ export function intersectTrim(edges: CropEdges | undefined, trim: Rect): CropEdg
   };
 }
 
-/** The rectangle to extract, truncated to whole pixels as imagor's int() does; undefined when empty. */
+/**
+ * The rectangle to extract, truncated to whole pixels as imagor's int() does; undefined when empty, where imagor
+ * skips the crop. Edges that are apart by less than a pixel (a pixel crop such as `0x0:0.9x20`) truncate to a
+ * zero width or height, which imagor hands to libvips extract_area and fails on; that is INVALID_PARAMS here.
+ */
 export function edgesToRect(edges: CropEdges): Rect | undefined {
   if (!(edges.right > edges.left && edges.bottom > edges.top)) return undefined;
-  return {
+  const rect = {
     left: Math.trunc(edges.left),
     top: Math.trunc(edges.top),
     width: Math.trunc(edges.right - edges.left),
     height: Math.trunc(edges.bottom - edges.top),
   };
+  if (rect.width < 1 || rect.height < 1) {
+    fail(
+      'INVALID_PARAMS',
+      `crop ${edges.left},${edges.top} to ${edges.right},${edges.bottom} is ${rect.width}x${rect.height} px`,
+      'crop: the area is less than one pixel wide or high',
+    );
+  }
+  return rect;
+}
+
+const isPixels = (n: number, min: number): boolean => Number.isSafeInteger(n) && n >= min;
+
+/**
+ * Refuses (INVALID_PARAMS) a step that would hand sharp a size below one pixel, a fractional or non-finite
+ * number, or a crop reaching outside the `size` it runs on: libvips answers those with a GLib critical and an
+ * error, and NaN would slip past the pixel limits. Other steps carry no geometry and always pass.
+ */
+export function checkStep(step: Step, size: Size): void {
+  let ok = true;
+  switch (step.op) {
+    case 'crop':
+      ok =
+        isPixels(step.left, 0) &&
+        isPixels(step.top, 0) &&
+        isPixels(step.width, 1) &&
+        isPixels(step.height, 1) &&
+        step.left + step.width <= size.width &&
+        step.top + step.height <= size.height;
+      break;
+    case 'resize':
+    case 'smartcrop':
+      ok = isPixels(step.width, 1) && isPixels(step.height, 1);
+      break;
+    case 'embed':
+      ok = Number.isSafeInteger(step.left) && Number.isSafeInteger(step.top) && isPixels(step.width, 1) && isPixels(step.height, 1);
+      break;
+    default:
+      break;
+  }
+  if (!ok) fail('INVALID_PARAMS', `${describeStep(step)} on ${size.width}x${size.height}`, 'the geometry is empty or outside the image');
+}
+
+function describeStep(step: Step): string {
+  if (step.op === 'crop' || step.op === 'embed') return `${step.op} ${step.width}x${step.height} at ${step.left},${step.top}`;
+  if (step.op === 'resize' || step.op === 'smartcrop') return `${step.op} ${step.width}x${step.height}`;
+  return step.op;
 }
 
 /**
@@ -185,6 +237,7 @@ export function planGeometry(input: GeometryInput, size: Size, bounds: GeometryB
   const steps: Step[] = [];
   let cur = size;
   const push = (step: Step): void => {
+    checkStep(step, cur);
     steps.push(step);
     cur = sizeAfter(step, cur);
   };
@@ -203,6 +256,8 @@ export function planGeometry(input: GeometryInput, size: Size, bounds: GeometryB
       const fy = (input.focal.y - origin.top) / before.height;
       const left = Math.max(0, Math.min(cur.width * fx - crop.width / 2, cur.width - crop.width));
       const top = Math.max(0, Math.min(cur.height * fy - crop.height / 2, cur.height - crop.height));
+      // Regions whose areas overflow to Infinity weigh NaN; imagor then extracts at int(NaN) and fails.
+      if (Number.isNaN(left) || Number.isNaN(top)) fail('INVALID_PARAMS', `focal point ${input.focal.x},${input.focal.y}`, 'focal: the point is not a number');
       push({ op: 'crop', left: Math.trunc(left), top: Math.trunc(top), width: crop.width, height: crop.height });
       return;
     }

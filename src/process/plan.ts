@@ -10,7 +10,7 @@ import { renderedSize } from './filters/density.js';
 import { encoderKnobs, type EncoderKnobs } from './filters/encode.js';
 import { focalPoint } from './filters/geometry-filters.js';
 import { createCollectedOptions, type PixelState } from './filters/types.js';
-import { orientedSize, planGeometry, type LoadPath, type Rect } from './geometry.js';
+import { checkStep, orientedSize, planGeometry, type LoadPath, type Rect } from './geometry.js';
 import { CONTENT_TYPES, chooseOutputFormat, resolveOutputFormat, type FormatChoice, type OutputFormat } from './negotiate.js';
 import { alphaAfter, sizeAfter, type Size, type SourceInfo, type Step } from './steps.js';
 
@@ -175,6 +175,8 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   let hasAlpha = source.hasAlpha;
   let rotated90 = false;
   const push = (step: Step): void => {
+    // Filter steps (crop(), proportion(), padding, a measured trim box) get the same guard as the URL geometry.
+    checkStep(step, size);
     steps.push(step);
     size = sizeAfter(step, size);
     hasAlpha = alphaAfter(step, hasAlpha);
