@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCamoTool } from './cli/url-tool.js';
 import { runSign } from './cli/sign.js';
 import { createLogger, type Logger } from './observe/log.js';
@@ -89,7 +91,7 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
     ].filter(Boolean);
     if (ignored.length) log.warn(`development mode ignores the configured ${ignored.join(' and ')}: its playground signs any URL, so it only signs with throwaway keys`);
     const exposed = [
-      loaded.explicit.has('listen') && !isLoopbackHost(settings.listen.host) && `--listen ${settings.listen.host}`,
+      loaded.explicit.has('listen') && settings.listen && !isLoopbackHost(settings.listen.host) && `--listen ${settings.listen.host}`,
       settings.sslListen && !isLoopbackHost(settings.sslListen.host) && `--ssl-listen ${settings.sslListen.host}`,
     ].filter(Boolean);
     if (exposed.length) {
@@ -106,10 +108,18 @@ async function serve(argv: readonly string[], env: Env, devCommand: boolean): Pr
       imagorSecret: randomBytes(24).toString('base64url'),
       imagorOldSecrets: [],
       allowNetworks: [...settings.allowNetworks, '127.0.0.1/32'],
+      // A bounded on-disk result cache, so trying things out shows what a repeated request costs.
+      ...(!settings.fileResultStorageBaseDir && !settings.s3ResultStorageBucket && {
+        fileResultStorageBaseDir: join(tmpdir(), 'pixgate-dev-cache'),
+        resultCacheMaxSize: settings.resultCacheMaxSize || 256 * 1024 * 1024,
+      }),
       // Dev mode answers on loopback only unless told otherwise.
-      listen: loaded.explicit.has('listen') ? settings.listen : { host: '127.0.0.1', port: settings.listen.port },
+      listen: loaded.explicit.has('listen') && settings.listen ? settings.listen : { host: '127.0.0.1', port: settings.listen?.port ?? 8080 },
     };
     log.warn('development mode: throwaway keys and loopback origins allowed; never use this in production');
+  }
+  if (settings.resultCacheMaxSize > 0 && !settings.fileResultStorageBaseDir && !isClusterWorker()) {
+    log.warn('PIXGATE_RESULT_CACHE_MAX_SIZE has no effect without FILE_RESULT_STORAGE_BASE_DIR: it bounds the file result storage only');
   }
 
   const metrics = withFleetMetrics(createMetrics({
