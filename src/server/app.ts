@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { createSafeFetcher, type SafeFetcher } from '../load/http-fetch.js';
 import { createSafeAgent } from '../load/safe-agent.js';
-import { createOutbound } from '../load/outbound.js';
+import { createOutbound, parseProxyUri } from '../load/outbound.js';
 import { hostIpLiteral } from '../policy/local-names.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -60,6 +60,10 @@ export interface AppDeps {
 export async function createApp({ settings, version, log, metrics, devSampleUrl, workers }: AppDeps): Promise<App> {
   const addressPolicy = createAddressPolicy({ allowNetworks: [...settings.allowNetworks], denyNetworks: [...settings.denyNetworks] });
   const direct = createSafeAgent({ policy: addressPolicy, keepAlive: !settings.noBackendKeepAlive, connectTimeoutMs: 3000 });
+  for (const [name, value] of [['HTTP_PROXY', settings.httpProxy], ['HTTPS_PROXY', settings.httpsProxy]] as const) {
+    // The value is left out of the message: it may hold the proxy's password.
+    if (value && !parseProxyUri(value)) throw new StartupError(`${name}: not a URL or host:port`);
+  }
   const outbound = createOutbound({
     direct,
     httpProxy: settings.httpProxy,
@@ -67,13 +71,18 @@ export async function createApp({ settings, version, log, metrics, devSampleUrl,
     noProxy: settings.noProxy,
     keepAlive: !settings.noBackendKeepAlive,
   });
-  const proxyHosts = [settings.httpProxy, settings.httpsProxy].filter((p): p is string => !!p).map(proxyHost);
+  if (outbound.proxies.length > 0) {
+    log.warn(
+      { proxies: outbound.proxies },
+      'outbound proxy in use: the proxy resolves source host names, so pixgate cannot check the addresses they lead to; the proxy itself must refuse private, loopback and link-local destinations (or list the hosts to reach directly, with the address check, in NO_PROXY)',
+    );
+  }
   const dispatcher = outbound.dispatcher;
   const fetcher = createSafeFetcher({
     dispatcher,
     checkProxied: (url) => {
+      if (outbound.isProxy(url)) fail('FILTER_REJECTED', 'source URL is the outbound proxy');
       if (!outbound.isProxied(url)) return;
-      if (proxyHosts.includes(url.host.toLowerCase())) fail('FILTER_REJECTED', 'source URL is the outbound proxy');
       const literal = hostIpLiteral(url.hostname);
       if (literal) {
         const verdict = addressPolicy.check(literal);
@@ -140,12 +149,4 @@ export async function createApp({ settings, version, log, metrics, devSampleUrl,
       playgroundEnabled: settings.dev,
     },
   };
-}
-
-function proxyHost(uri: string): string {
-  try {
-    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `http://${uri}`).host.toLowerCase();
-  } catch {
-    throw new StartupError(`HTTP_PROXY/HTTPS_PROXY=${uri}: not a URL or host:port`);
-  }
 }
