@@ -311,9 +311,10 @@ async function produce(
       const result: Result = {
         data,
         contentType,
-        // The source's time when it has one (a result read back from result storage carries its save time instead;
-        // both validate, and the ETag, a hash of the bytes, is the same on every instance).
-        lastModifiedMs: source?.lastModifiedMs ?? Date.now(),
+        // With result storage, when it was made: stored with it, so an instance reading it back sends the same
+        // Last-Modified (and the same ETag, a hash of the bytes) as this one. Without, the source's time, which
+        // stays the same each time the result is made again.
+        lastModifiedMs: production.store && app.imagor.stores.resultStorages.length > 0 ? Date.now() : (source?.lastModifiedMs ?? Date.now()),
         ...(source?.sourceHost && { sourceHost: source.sourceHost }),
       };
       if (production.store) saveResult(app, key, result);
@@ -375,7 +376,7 @@ async function readResult(app: App, params: ImagorParams, key: string, deadline:
 function saveResult(app: App, key: string, result: Result): void {
   const signal = AbortSignal.timeout(app.settings.saveTimeout);
   for (const store of app.imagor.stores.resultStorages) {
-    void guarded(app, store, 'put', () => store.put(key, result.data, { contentType: result.contentType }, signal));
+    void guarded(app, store, 'put', () => store.put(key, result.data, { contentType: result.contentType, modifiedMs: result.lastModifiedMs }, signal));
   }
 }
 

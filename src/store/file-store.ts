@@ -11,7 +11,7 @@ import { lstat, mkdir, open, opendir, realpath, rename, rmdir, stat, unlink, typ
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileSafeChars, normalizeDirPrefix, resolveKey, type KeyRules } from './keys.js';
-import { StorageError, type BlobStore, type StorageFailure, type StoredBlob, type StoredMeta } from './result-store.js';
+import { StorageError, type BlobStore, type PutMeta, type StorageFailure, type StoredBlob, type StoredMeta } from './result-store.js';
 
 export interface FileStoreOptions {
   readonly baseDir: string;
@@ -424,9 +424,9 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
       }
     },
 
-    async put(key: string, body: Buffer | Readable, _meta: { readonly contentType?: string }, signal?: AbortSignal): Promise<StoredMeta> {
+    async put(key: string, body: Buffer | Readable, meta: PutMeta, signal?: AbortSignal): Promise<StoredMeta> {
       try {
-        return await putFile(key, body, signal);
+        return await putFile(key, body, meta.modifiedMs, signal);
       } catch (err) {
         // A stream nobody reads would hold its producer back: a failed put releases it.
         if (!Buffer.isBuffer(body)) body.destroy();
@@ -455,7 +455,7 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
     },
   };
 
-  async function putFile(key: string, body: Buffer | Readable, signal: AbortSignal | undefined): Promise<StoredMeta> {
+  async function putFile(key: string, body: Buffer | Readable, modifiedMs: number | undefined, signal: AbortSignal | undefined): Promise<StoredMeta> {
     const rel = resolve(key, 'put');
     if (Buffer.isBuffer(body) && body.length > maxObjectBytes) {
       fail('too-large', 'put', `${body.length} bytes over ${maxObjectBytes}`);
@@ -480,6 +480,9 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
       }
       if (fh === undefined || dir === undefined || tmp === undefined) return fail('io', 'put', 'directory vanished twice');
       const size = await writeBody(fh, body, signal);
+      // The expiration counts from the mtime too; a caller's time is the moment the result was made, a few
+      // milliseconds before this write.
+      if (modifiedMs !== undefined) await fh.utimes(new Date(), new Date(modifiedMs));
       if (doFsync) await fh.sync();
       const st = await fh.stat();
       await fh.close();

@@ -16,6 +16,15 @@ export interface StoredMeta {
   readonly contentType?: string;
 }
 
+export interface PutMeta {
+  readonly contentType?: string;
+  /**
+   * The object's Last-Modified, when the caller has one (a processed result: when it was made), so every instance
+   * reading it back sends the Last-Modified the first one sent. Default: the time of the write.
+   */
+  readonly modifiedMs?: number;
+}
+
 export interface StoredBlob {
   readonly meta: StoredMeta;
   readonly body: Buffer;
@@ -32,7 +41,7 @@ export interface BlobStore {
   get(key: string, signal?: AbortSignal): Promise<StoredBlob | undefined>;
   /** undefined: a miss. Expiration is not applied (as imagor's Stat). */
   stat(key: string, signal?: AbortSignal): Promise<StoredMeta | undefined>;
-  put(key: string, body: Buffer | Readable, meta: { readonly contentType?: string }, signal?: AbortSignal): Promise<StoredMeta>;
+  put(key: string, body: Buffer | Readable, meta: PutMeta, signal?: AbortSignal): Promise<StoredMeta>;
   /** A missing object is not an error. */
   delete(key: string, signal?: AbortSignal): Promise<void>;
   /** Releases clients, sockets and timers. */

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { isValidBucketName, parseBucketSpec, resolveKey, s3ObjectKey, s3SafeChars, splitWildcardKey, normalizeDirPrefix, type KeyResolution, type KeyRules } from './keys.js';
-import { StorageError, type BlobStore, type StorageFailure, type StoredBlob, type StoredMeta } from './result-store.js';
+import { StorageError, type BlobStore, type PutMeta, type StorageFailure, type StoredBlob, type StoredMeta } from './result-store.js';
 
 export interface S3ClientOptions {
   readonly region?: string;
@@ -182,9 +182,20 @@ export async function readBody(body: unknown, limit: number, onTooLarge: () => n
   return Buffer.concat(chunks, total);
 }
 
-/** The object's own ETag; imagor's `mtime-size` form when a server sends none. */
-export function s3Meta(out: { ETag?: string; LastModified?: Date; ContentLength?: number; ContentType?: string }, size: number, fallbackMs: number): StoredMeta {
-  const modifiedMs = out.LastModified?.getTime() ?? fallbackMs;
+/** User metadata holding the Last-Modified a writer asked for (S3 sets LastModified itself, at upload time). */
+const MODIFIED_META = 'pixgate-modified-ms';
+
+/**
+ * The object's own ETag (imagor's `mtime-size` form when a server sends none) and its Last-Modified: the one its
+ * writer recorded, else S3's. The expiration still uses S3's LastModified.
+ */
+export function s3Meta(
+  out: { ETag?: string; LastModified?: Date; ContentLength?: number; ContentType?: string; Metadata?: Record<string, string> },
+  size: number,
+  fallbackMs: number,
+): StoredMeta {
+  const recorded = Number(out.Metadata?.[MODIFIED_META]);
+  const modifiedMs = Number.isSafeInteger(recorded) && recorded > 0 ? recorded : (out.LastModified?.getTime() ?? fallbackMs);
   return {
     size,
     modifiedMs,
@@ -280,7 +291,7 @@ export function createS3Store(opts: S3StoreOptions): BlobStore {
       });
     },
 
-    async put(key: string, body: Buffer | Readable, meta: { readonly contentType?: string }, signal?: AbortSignal): Promise<StoredMeta> {
+    async put(key: string, body: Buffer | Readable, meta: PutMeta, signal?: AbortSignal): Promise<StoredMeta> {
       try {
         return await putObject(key, body, meta, signal);
       } catch (err) {
@@ -302,7 +313,7 @@ export function createS3Store(opts: S3StoreOptions): BlobStore {
     },
   };
 
-  async function putObject(key: string, body: Buffer | Readable, meta: { readonly contentType?: string }, signal?: AbortSignal): Promise<StoredMeta> {
+  async function putObject(key: string, body: Buffer | Readable, meta: PutMeta, signal?: AbortSignal): Promise<StoredMeta> {
     const t = target(key, 'put');
     if (Buffer.isBuffer(body) && body.length > maxObjectBytes) throw new StorageError('too-large', name, 'put', `${body.length} bytes`);
     const stored = await run('put', signal, async (sig) => {
@@ -317,6 +328,7 @@ export function createS3Store(opts: S3StoreOptions): BlobStore {
             Key: t.key,
             Body: body,
             ...(meta.contentType ? { ContentType: meta.contentType } : {}),
+            ...(meta.modifiedMs !== undefined ? { Metadata: { [MODIFIED_META]: String(Math.floor(meta.modifiedMs)) } } : {}),
             ...(opts.acl ? { ACL: opts.acl as never } : {}),
             ...(opts.tagging ? { Tagging: opts.tagging } : {}),
             ...(opts.storageClass && opts.storageClass !== 'STANDARD' ? { StorageClass: opts.storageClass as never } : {}),

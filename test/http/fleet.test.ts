@@ -226,6 +226,8 @@ describe('a fleet from docs/examples/fleet.env sharing one bucket', { concurrenc
     assert.deepEqual(second.body, first.body);
     // What a CDN sees is the same from either instance: validators and cache lifetime.
     assert.equal(second.headers.etag, first.headers.etag);
+    assert.ok(first.headers['last-modified']);
+    assert.equal(second.headers['last-modified'], first.headers['last-modified']);
     const ttl = fleet.cacheHeaderTtl / 1000;
     for (const r of [first, second]) assert.match(String(r.headers['cache-control']), new RegExp(`^public, s-maxage=${ttl}, max-age=${ttl}, `));
 
@@ -237,6 +239,8 @@ describe('a fleet from docs/examples/fleet.env sharing one bucket', { concurrenc
 
     const revalidated = await fetchRaw(signedUrl(b!.url, photo(40), signer), { headers: { 'If-None-Match': String(first.headers.etag) } });
     assert.equal(revalidated.status, 304);
+    const byDate = await fetchRaw(signedUrl(b!.url, photo(40), signer), { headers: { 'If-Modified-Since': String(first.headers['last-modified']) } });
+    assert.equal(byDate.status, 304, 'a CDN revalidating by date with either instance gets a 304');
     assert.equal(seriesValue(await b!.metrics(), 'pixgate_images_processed_total'), 0);
     // Only the first instance fetched the source (the second sent a HEAD for the modified-time check).
     assert.equal(origin.requests('/photo.png').filter((r) => r.method === 'GET').length, 1);

@@ -79,6 +79,15 @@ describe('S3 store against a real S3-compatible server', () => {
     await store.delete(key);
   });
 
+  test('keeps the Last-Modified its writer gives, for every instance reading the object', async () => {
+    const made = Date.now() - 5 * 60_000;
+    const meta = await makeStore().put('made.jpg', Buffer.from('result'), { contentType: 'image/jpeg', modifiedMs: made });
+    assert.equal(meta.modifiedMs, made);
+    const other = makeStore();
+    assert.equal((await other.get('made.jpg'))?.meta.modifiedMs, made);
+    assert.equal((await other.stat('made.jpg'))?.modifiedMs, made);
+  });
+
   test('a miss is undefined, also for a bucket that does not exist', async () => {
     assert.equal(await makeStore().get('nothing/here.png'), undefined);
     assert.equal(await makeStore().stat('nothing/here.png'), undefined);
