@@ -11,6 +11,22 @@ export interface BuildInfo {
   readonly buildDate: string;
 }
 
+/**
+ * The `method` label of camo_responses_total as go-camo's promhttp instrumentation writes it (client_golang
+ * promhttp `sanitizeMethod`): a known method in upper or lower case becomes lower case, anything else "unknown",
+ * so clients cannot grow the label set (CVE-2022-21698).
+ */
+const METHOD_LABELS: ReadonlyMap<string, string> = new Map(
+  ['get', 'put', 'head', 'post', 'delete', 'connect', 'options', 'notify', 'trace', 'patch'].flatMap((m) => [
+    [m.toUpperCase(), m] as const,
+    [m, m] as const,
+  ]),
+);
+
+export function methodLabel(method: string): string {
+  return METHOD_LABELS.get(method) ?? 'unknown';
+}
+
 export function createMetrics(build: BuildInfo) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -71,7 +87,7 @@ export function createMetrics(build: BuildInfo) {
       labelNames: ['loader'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
     }),
     resultStorage: new Counter({
-      name: 'pixgate_result_storage_total', help: 'Result storage lookups by outcome (hit, miss, stale).',
+      name: 'pixgate_result_storage_total', help: 'Result lookups by outcome: memory (the in-memory copy of a recent result), hit, miss and stale (result storage).',
       labelNames: ['outcome'] as const, registers: [registry],
     }),
     storageErrors: new Counter({
@@ -84,19 +100,23 @@ export function createMetrics(build: BuildInfo) {
     inFlight: new Gauge({ name: 'pixgate_jobs_in_flight', help: 'Images being loaded or processed now.', registers: [registry] }),
   };
 
-  // Label sets repeat (a handful of codes and routes): keeping each child saves hashing the labels per request.
-  const responseChildren = new Map<string, { inc(): void }>();
-  const requestChildren = new Map<string, { inc(): void }>();
+  // Label sets repeat (a handful of codes and routes): keeping each child saves hashing the labels per request,
+  // and nested maps save building a key string.
+  const responseChildren = new Map<string, Map<string, { inc(): void }>>();
+  const requestChildren = new Map<string, Map<string, { inc(): void }>>();
   const countResponse = (code: string, method: string) => {
-    const key = `${code} ${method}`;
-    let child = responseChildren.get(key);
-    if (!child) responseChildren.set(key, (child = camo.responses.labels(code, method)));
+    const label = methodLabel(method);
+    let byMethod = responseChildren.get(code);
+    if (!byMethod) responseChildren.set(code, (byMethod = new Map()));
+    let child = byMethod.get(label);
+    if (!child) byMethod.set(label, (child = camo.responses.labels(code, label)));
     child.inc();
   };
   const countRequest = (route: string, code: string) => {
-    const key = `${route} ${code}`;
-    let child = requestChildren.get(key);
-    if (!child) requestChildren.set(key, (child = pixgate.requests.labels(route, code)));
+    let byCode = requestChildren.get(route);
+    if (!byCode) requestChildren.set(route, (byCode = new Map()));
+    let child = byCode.get(code);
+    if (!child) byCode.set(code, (child = pixgate.requests.labels(route, code)));
     child.inc();
   };
 

@@ -1,6 +1,7 @@
 /**
- * Listeners: HTTP, HTTPS with HTTP/2 and HTTP/1.1 (ALPN), and a unix socket, all on the same handler; and a
- * graceful close that stops accepting, lets requests in flight finish, then ends idle and stuck connections.
+ * Listeners: HTTP, HTTPS with HTTP/2 and HTTP/1.1 (ALPN), and a unix socket, all on the same handler, at least one
+ * of them (listed in that order); and a graceful close that stops accepting, lets requests in flight finish, then
+ * ends idle and stuck connections.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -18,8 +19,12 @@ export interface Listener {
   readonly address: string;
 }
 
-/** --listen, else imagor's BIND, else imagor's PORT on all addresses, else the default 0.0.0.0:8080. */
-export function resolveHttpAddress(s: Settings, explicit: ReadonlySet<string>): HostPort {
+/**
+ * The plain HTTP address: --listen (or its env names) when given, else imagor's BIND, else imagor's PORT on all
+ * addresses, else the default 0.0.0.0:8080. undefined when --listen was given empty: no plain HTTP listener, as
+ * go-camo does for `--listen=""`.
+ */
+export function resolveHttpAddress(s: Settings, explicit: ReadonlySet<string>): HostPort | undefined {
   if (explicit.has('listen')) return s.listen;
   if (s.bind) return s.bind;
   if (s.port !== undefined) return { host: '0.0.0.0', port: s.port };
@@ -68,17 +73,23 @@ function urlOf(kind: 'http' | 'https', server: Server | Http2SecureServer): stri
 
 export async function startListeners(
   s: Settings,
-  httpAddress: HostPort,
+  /** undefined: no plain HTTP listener (then --ssl-listen or --socket-listen must be set). */
+  httpAddress: HostPort | undefined,
   handler: (req: Req, res: Res) => void,
   /** In a cluster worker the socket path is the primary's, shared by every worker (server/cluster.ts checks it once). */
   opts: { readonly sharedSocket?: boolean } = {},
 ): Promise<Listener[]> {
+  if (!httpAddress && !s.sslListen && !s.socketListen) {
+    throw new StartupError('no listener: --listen is empty and neither --ssl-listen nor --socket-listen is set');
+  }
   const listeners: Listener[] = [];
   try {
-    const http = createServer(httpOptions(s), handler);
-    tune(http, s);
-    await listenOn(http, httpAddress);
-    listeners.push({ kind: 'http', server: http, address: urlOf('http', http) });
+    if (httpAddress) {
+      const http = createServer(httpOptions(s), handler);
+      tune(http, s);
+      await listenOn(http, httpAddress);
+      listeners.push({ kind: 'http', server: http, address: urlOf('http', http) });
+    }
 
     if (s.sslListen && s.sslKey && s.sslCert) {
       let key: Buffer;

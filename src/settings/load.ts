@@ -49,6 +49,13 @@ export function loadSettings(env: Env, argv: readonly string[]): LoadedSettings 
     const spec = settingsTable[key] as SettingSpec<unknown>;
     try {
       const v = spec.type.parse(raw);
+      // go-camo stops on `-k ''` ("HMAC key required"). In env an empty key list stays "no key" (camo off), but a
+      // flag given an empty key is a mistake, not a way to turn a job off.
+      if (append && spec.type.secret && spec.type.isList && (v as readonly unknown[]).length === 0) {
+        throw new Error('HMAC key required: the value is empty; leave the flag out to run without one');
+      }
+      const warning = spec.type.warn?.(v, raw);
+      if (warning) warnings.push(`${source}=${shown(spec, raw)}: ${warning}${describe(spec)}`);
       if (append && spec.type.isList && values.has(key) && explicit.has(key)) {
         values.set(key, [...(values.get(key) as unknown[]), ...(v as unknown[])]);
       } else {
@@ -147,6 +154,9 @@ export function loadSettings(env: Env, argv: readonly string[]): LoadedSettings 
 /** Rules that involve more than one setting. */
 function validateTogether(s: Settings): string[] {
   const errors: string[] = [];
+  if (!s.listen && !s.sslListen && !s.socketListen) {
+    errors.push('--listen is empty (no plain HTTP listener) and neither --ssl-listen nor --socket-listen is set: nothing to serve on (PIXGATE_LISTEN or GOCAMO_LISTEN, PIXGATE_SSL_LISTEN, PIXGATE_SOCKET_LISTEN)');
+  }
   if (s.sslListen && (!s.sslKey || !s.sslCert)) errors.push('--ssl-listen needs both --ssl-key and --ssl-cert (PIXGATE_SSL_KEY, PIXGATE_SSL_CERT)');
   if (!s.sslListen && (s.sslKey || s.sslCert)) errors.push('--ssl-key/--ssl-cert are set but --ssl-listen is not (PIXGATE_SSL_LISTEN)');
   if (s.camoPrefix && !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(s.camoPrefix)) {

@@ -15,6 +15,11 @@ export interface ValueType<T> {
   readonly isBoolean?: boolean;
   /** A list: the flag may repeat, env values are comma-separated. */
   readonly isList?: boolean;
+  /**
+   * A start-up warning for a value that is accepted but read differently than a peer would (imagor's "no limit"
+   * taken as a bound, say); settings/load.ts adds the setting's names to it.
+   */
+  warn?(value: T, raw: string): string | undefined;
 }
 
 const TRUE = new Set(['1', 'true', 't', 'yes', 'y', 'on']);
@@ -199,6 +204,35 @@ export const cidr: ValueType<string> = {
   format: (v) => v,
 };
 
+// node:http's own rules (lib/_http_common.js, behind validateHeaderName and validateHeaderValue): a name is an
+// RFC 9110 token; a value holds tab, printable ASCII and Latin-1 bytes 0x80-0xFF, nothing else. A value outside
+// them passes the start and then throws ERR_INVALID_CHAR on the first response, so it is refused here.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const INVALID_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/u;
+
+/** Throws when node:http would refuse `value` as a header value, naming the first offending character. */
+export function checkHeaderValue(value: string): void {
+  const m = INVALID_HEADER_VALUE_CHAR.exec(value);
+  if (!m) return;
+  const cp = m[0].codePointAt(0)!;
+  const at = `U+${cp.toString(16).toUpperCase().padStart(4, '0')} at position ${m.index + 1}`;
+  throw new Error(
+    cp > 0xff
+      ? `a header value cannot hold ${at}: only Latin-1 characters fit in an HTTP header`
+      : `a header value cannot hold the control character ${at}: only tab and printable characters are allowed`,
+  );
+}
+
+/** Text sent as a header value (Server, Via, User-Agent): refused at start when node:http would refuse it. */
+export const headerValue: ValueType<string> = {
+  name: 'string',
+  parse(raw) {
+    checkHeaderValue(raw);
+    return raw;
+  },
+  format: (v) => v,
+};
+
 /** `Name: value` response header, as go-camo's -H. */
 export const header: ValueType<readonly [string, string]> = {
   name: 'Name: value',
@@ -206,8 +240,8 @@ export const header: ValueType<readonly [string, string]> = {
     const i = raw.indexOf(':');
     const name = i > 0 ? raw.slice(0, i).trim() : '';
     const value = i > 0 ? raw.slice(i + 1).trim() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error('expected "Name: value" with a valid header name');
-    if (/[\r\n\0]/.test(value)) throw new Error('header value must not contain CR, LF or NUL');
+    if (!HEADER_NAME.test(name)) throw new Error('expected "Name: value" with a valid header name (letters, digits and !#$%&\'*+-.^_`|~)');
+    checkHeaderValue(value);
     return [name, value] as const;
   },
   format: (v) => `${v[0]}: ${v[1]}`,

@@ -8,7 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect as http2Connect, constants as h2 } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StartupError } from '../../src/server/app.js';
+import { createLogger } from '../../src/observe/log.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { createApp, StartupError } from '../../src/server/app.js';
+import { createHandler } from '../../src/server/handler.js';
+import { closeListeners, resolveHttpAddress, startListeners } from '../../src/server/listen.js';
+import { loadSettings } from '../../src/settings/load.js';
+import { version } from '../../src/version.js';
 import { serve, startOrigin, testImages, type Origin, type TestImages } from '../helpers/origin.js';
 import { fetchRaw, repoRoot, startPixgate, TEST_KEY, type Pixgate } from '../helpers/pixgate.js';
 
@@ -76,7 +82,8 @@ describe('/metrics', () => {
       for (const name of GO_CAMO_METRICS) assert.match(res.text, new RegExp(`^# TYPE ${name} `, 'm'), name);
       assert.match(res.text, /^# TYPE camo_response_duration_seconds histogram$/m);
       assert.match(res.text, /^# TYPE camo_responses_total counter$/m);
-      assert.match(res.text, /^camo_responses_total\{code="200",method="GET"\} 1$/m);
+      // promhttp (go-camo's instrumentation) lower-cases the method label.
+      assert.match(res.text, /^camo_responses_total\{code="200",method="get"\} 1$/m);
       assert.match(res.text, /^camo_response_size_bytes_bucket\{le="1024"\} 1$/m, 'size buckets start at 1 KiB');
       assert.match(res.text, /^camo_response_size_bytes_bucket\{le="524288"\} /m, '... and end at 512 KiB');
       assert.match(res.text, /^process_cpu_seconds_total /m);
@@ -94,6 +101,26 @@ describe('/metrics', () => {
       await fetchRaw(px.url + '/metrics');
       const res = await fetchRaw(px.url + '/metrics');
       assert.doesNotMatch(res.text, /^camo_responses_total\{/m);
+    } finally {
+      await px.close();
+    }
+  });
+
+  test('counts every response but a scrape, as go-camo\'s instrumented router: method label, size and duration', async () => {
+    const px = await startPixgate({ argv: ['-k', TEST_KEY, '--metrics'] });
+    try {
+      assert.equal((await fetchRaw(px.url + '/healthcheck')).status, 200);
+      assert.equal((await fetchRaw(px.url + '/healthcheck', { method: 'HEAD' })).status, 200);
+      const notFound = await fetchRaw(px.url + '/no/such/thing');
+      assert.equal(notFound.status, 404);
+      assert.ok(notFound.body.length > 0);
+      const res = await fetchRaw(px.url + '/metrics');
+      assert.match(res.text, /^camo_responses_total\{code="200",method="get"\} 1$/m);
+      assert.match(res.text, /^camo_responses_total\{code="200",method="head"\} 1$/m);
+      assert.match(res.text, /^camo_responses_total\{code="404",method="get"\} 1$/m);
+      assert.match(res.text, /^camo_response_size_bytes_count 3$/m);
+      assert.match(res.text, new RegExp(`^camo_response_size_bytes_sum ${notFound.body.length}$`, 'm'), 'the error body is counted');
+      assert.match(res.text, /^camo_response_duration_seconds_count 3$/m);
     } finally {
       await px.close();
     }
@@ -263,6 +290,64 @@ describe('--socket-listen', () => {
     const socketPath = join(dir, 'taken.sock');
     writeFileSync(socketPath, '');
     await assert.rejects(startPixgate({ argv: ['--socket-listen', socketPath] }), (err: unknown) => err instanceof StartupError && /already exists/.test(err.message));
+  });
+});
+
+describe('--listen ""', () => {
+  test('starts no plain HTTP listener, as go-camo, and serves on the other one', async () => {
+    const socketPath = join(dir, 'only.sock');
+    const { settings, explicit } = loadSettings({ PORT: '0' }, ['-k', TEST_KEY, '--listen=', '--socket-listen', socketPath]);
+    const app = await createApp({ settings, version, log: createLogger({ json: true, timestamps: false, verbose: false, destination: { write() {} } }), metrics: createMetrics({ version, revision: '', branch: '', buildDate: '' }) });
+    const listeners = await startListeners(settings, resolveHttpAddress(settings, explicit), createHandler(app));
+    try {
+      assert.deepEqual(listeners.map((l) => l.kind), ['unix']);
+      assert.equal((await fetchRaw('http://pixgate/healthcheck', { socketPath })).status, 200);
+    } finally {
+      await closeListeners(listeners, 0);
+      await app.close();
+    }
+  });
+});
+
+describe('an unexpected throw in the handler', () => {
+  test('ends as a logged 500 for that request, and the server goes on serving', async () => {
+    const px = await startPixgate({ argv: ['-k', TEST_KEY] });
+    const app = px.app as { defaultHeaders: unknown };
+    const good = app.defaultHeaders;
+    try {
+      // A value node:http refuses (settings refuse it at start; this reaches the handler by hand).
+      app.defaultHeaders = [['X-Bad', 'a\x01b']];
+      const res = await fetchRaw(px.url + '/healthcheck');
+      assert.equal(res.status, 500);
+      assert.equal(res.headers['x-bad'], undefined);
+      assert.ok(px.logs.some((r) => r.msg === 'unexpected error' && r.level >= 50), 'logged as an error');
+      app.defaultHeaders = good;
+      assert.equal((await fetchRaw(px.url + '/healthcheck')).status, 200);
+    } finally {
+      app.defaultHeaders = good;
+      await px.close();
+    }
+  });
+});
+
+describe('a throw after the response went out', () => {
+  test('is logged, never an unhandled rejection, and the server goes on serving', async () => {
+    const px = await startPixgate({ argv: ['-k', TEST_KEY] });
+    const metrics = px.app.metrics as { countRequest: unknown };
+    const good = metrics.countRequest;
+    try {
+      metrics.countRequest = () => {
+        throw new Error('bookkeeping failed');
+      };
+      assert.equal((await fetchRaw(px.url + '/healthcheck')).status, 200);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(px.logs.some((r) => r.msg === 'unexpected error' && JSON.stringify(r).includes('bookkeeping failed')));
+      metrics.countRequest = good;
+      assert.equal((await fetchRaw(px.url + '/healthcheck')).status, 200);
+    } finally {
+      metrics.countRequest = good;
+      await px.close();
+    }
   });
 });
 

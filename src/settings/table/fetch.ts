@@ -1,6 +1,6 @@
 /** The safe fetcher shared by both jobs: network policy, redirects, timeouts and keep-alive. */
 import { optional, setting } from '../define.js';
-import { bool, cidr, duration, int, list, string } from '../values.js';
+import { bool, cidr, duration, headerValue, int, list, string } from '../values.js';
 
 export const fetchSettings = {
   allowNetworks: setting({
@@ -28,7 +28,7 @@ export const fetchSettings = {
     help: 'Allow user:password@ in source URLs (sent as Basic auth).',
   }),
   userAgent: setting({
-    env: ['PIXGATE_USER_AGENT', 'GOCAMO_USER_AGENT'], flags: ['--user-agent'], type: string, default: 'pixgate', group: 'fetch',
+    env: ['PIXGATE_USER_AGENT', 'GOCAMO_USER_AGENT'], flags: ['--user-agent'], type: headerValue, default: 'pixgate', group: 'fetch',
     help: 'User-Agent sent to origins.',
   }),
   httpProxy: optional({

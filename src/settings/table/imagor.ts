@@ -27,6 +27,31 @@ const operationsText: ValueType<string> = {
   format: (v) => v,
 };
 
+const cores = Math.max(1, availableParallelism());
+
+/**
+ * imagor reads a concurrency <= 0 as "no limit" (config/config.go documents -1, its default; option.go ignores
+ * anything not > 0). pixgate never processes unbounded: -1 and 0 mean the number of cores, with a warning at
+ * start; other negative numbers are refused as typos.
+ */
+const processConcurrency: ValueType<number> = {
+  name: 'int',
+  parse(raw) {
+    const v = raw.trim();
+    if (!/^[-+]?\d+$/.test(v)) throw new Error('expected an integer');
+    const n = Number(v);
+    if (n === -1 || n === 0) return cores;
+    if (n < 1 || n > 1024) throw new Error('expected an integer from 1 to 1024, or -1 (imagor\'s "no limit", read as the number of cores)');
+    return n;
+  },
+  format: (v) => String(v),
+  warn(value, raw) {
+    const n = Number(raw.trim());
+    if (n !== -1 && n !== 0) return undefined;
+    return `imagor's "no limit"; pixgate never processes without a bound, so it processes at most ${value} images at once (the number of cores), queues IMAGOR_PROCESS_QUEUE_SIZE more and answers 429 beyond; set a number to choose the bound`;
+  },
+};
+
 export const imagorSettings = {
   imagorSecret: optional({
     env: ['IMAGOR_SECRET'], flags: ['--imagor-secret'], type: secret, group: 'imagor',
@@ -101,9 +126,9 @@ export const imagorSettings = {
     help: 'Deadline of saving a result to storage (a failed save is logged, never fails the request).',
   }),
   processConcurrency: setting({
-    env: ['IMAGOR_PROCESS_CONCURRENCY'], flags: ['--imagor-process-concurrency'], type: int({ min: 1, max: 1024 }),
-    default: Math.max(1, availableParallelism()), defaultText: 'number of cores', group: 'imagor',
-    help: 'Images processed at once per process. (imagor: unlimited by default; pixgate bounds it.)',
+    env: ['IMAGOR_PROCESS_CONCURRENCY'], flags: ['--imagor-process-concurrency'], type: processConcurrency,
+    default: cores, defaultText: 'number of cores', group: 'imagor',
+    help: 'Images processed at once per process, 1 to 1024. imagor\'s -1 (its default, "no limit") and 0 are read as the number of cores, with a warning: pixgate always bounds it.',
   }),
   processQueueSize: setting({
     env: ['IMAGOR_PROCESS_QUEUE_SIZE'], flags: ['--imagor-process-queue-size'], type: int({ min: 0, max: 100_000 }), default: 64, group: 'imagor',

@@ -1,6 +1,6 @@
 /** Listeners, response headers and the frontend side of the server. */
 import { optional, setting } from '../define.js';
-import { bool, duration, header, hostPort, int, list, string, type ValueType } from '../values.js';
+import { bool, duration, header, headerValue, hostPort, int, list, string, type HostPort, type ValueType } from '../values.js';
 
 /** A process count: an integer from 1, or `auto` for one per core (resolved at start by server/cluster.ts). */
 const workerCount: ValueType<number | 'auto'> = {
@@ -15,10 +15,18 @@ const workerCount: ValueType<number | 'auto'> = {
   format: (v) => String(v),
 };
 
+/** go-camo's --listen: host:port, or empty for no plain HTTP listener (go-camo skips it when --listen is ""). */
+const listenAddress: ValueType<HostPort | undefined> = {
+  name: 'host:port',
+  parse: (raw) => (raw.trim() === '' ? undefined : hostPort.parse(raw)),
+  format: (v) => (v ? hostPort.format(v) : ''),
+};
+
 export const serverSettings = {
   listen: setting({
-    env: ['PIXGATE_LISTEN', 'GOCAMO_LISTEN'], flags: ['--listen'], type: hostPort, default: { host: '0.0.0.0', port: 8080 },
-    group: 'server', help: 'Address:port for HTTP. imagor\'s BIND and PORT are used when this is not set.',
+    env: ['PIXGATE_LISTEN', 'GOCAMO_LISTEN'], flags: ['--listen'], type: listenAddress, default: { host: '0.0.0.0', port: 8080 },
+    group: 'server',
+    help: 'Address:port for HTTP. imagor\'s BIND and PORT are used when this is not set. Empty (--listen=""): no plain HTTP listener, as in go-camo; --ssl-listen or --socket-listen must then be set.',
   }),
   bind: optional({
     env: ['BIND'], type: hostPort, group: 'server', help: 'imagor\'s host:port to listen on (used when --listen is not set).',
@@ -50,7 +58,7 @@ export const serverSettings = {
     help: 'Disable client (frontend) keep-alive: every response carries Connection: close.',
   }),
   serverName: setting({
-    env: ['PIXGATE_SERVER_NAME', 'GOCAMO_SERVER_NAME'], flags: ['--server-name'], type: string, default: 'pixgate', group: 'server',
+    env: ['PIXGATE_SERVER_NAME', 'GOCAMO_SERVER_NAME'], flags: ['--server-name'], type: headerValue, default: 'pixgate', group: 'server',
     help: 'Value of the Server response header, also sent upstream as Via and used to detect request loops.',
   }),
   exposeServerVersion: setting({

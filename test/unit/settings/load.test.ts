@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { loadSettings, SettingsError, suggest } from '../../../src/settings/load.js';
 import { settingEntries } from '../../../src/settings/table.js';
 
@@ -145,6 +146,81 @@ describe('errors name the setting', () => {
   test('--camo-prefix must be a path', () => {
     assert.match(errorsOf({}, ['--camo-prefix', 'camo'])[0]!, /--camo-prefix=camo: expected a path/);
     assert.equal(loadSettings({}, ['--camo-prefix', '/camo']).settings.camoPrefix, '/camo');
+  });
+});
+
+describe('header-like values are checked at start (node:http would refuse them on the first request)', () => {
+  test('a control character in the server name stops the start, naming the variable and the flag', () => {
+    assert.deepEqual(errorsOf({ PIXGATE_SERVER_NAME: 'pix\x01gate' }), [
+      'PIXGATE_SERVER_NAME=pix\\u0001gate: a header value cannot hold the control character U+0001 at position 4: only tab and printable characters are allowed (--server-name)',
+    ]);
+    assert.match(errorsOf({ GOCAMO_SERVER_NAME: 'a\x7f' })[0]!, /^GOCAMO_SERVER_NAME=.*U\+007F.*\(--server-name\)$/);
+  });
+
+  test('-H and GOCAMO_HEADER refuse a control character or a character outside Latin-1 in the value', () => {
+    assert.match(errorsOf({}, ['-H', 'X-A: a\x01b'])[0]!, /^-H=X-A: a\\u0001b: a header value cannot hold the control character U\+0001/);
+    assert.match(errorsOf({ GOCAMO_HEADER: 'X-A: ok\nX-B: 10 €' })[0]!, /^GOCAMO_HEADER=.*U\+20AC.*only Latin-1.*\(--header, -H\)$/);
+  });
+
+  test('--user-agent refuses what node:http and undici would refuse', () => {
+    assert.match(errorsOf({}, ['--user-agent', 'bot\x00'])[0]!, /^--user-agent=bot\\u0000: .*U\+0000/);
+    assert.match(errorsOf({ GOCAMO_USER_AGENT: 'bøt ☃' })[0]!, /U\+2603/);
+  });
+
+  test('accepts tab, spaces and Latin-1 letters', () => {
+    const { settings } = loadSettings({ PIXGATE_SERVER_NAME: 'pixgate café', PIXGATE_USER_AGENT: 'bot\t1' }, ['-H', 'X-A: ÿ']);
+    assert.equal(settings.serverName, 'pixgate café');
+    assert.equal(settings.userAgent, 'bot\t1');
+    assert.deepEqual(settings.headers, [['X-A', 'ÿ']]);
+  });
+});
+
+describe('IMAGOR_PROCESS_CONCURRENCY', () => {
+  test('takes imagor\'s -1 ("no limit", its default) and 0 as the number of cores, with a warning naming the setting', () => {
+    for (const raw of ['-1', '0']) {
+      const { settings, warnings } = loadSettings({ IMAGOR_PROCESS_CONCURRENCY: raw }, []);
+      assert.equal(settings.processConcurrency, Math.max(1, availableParallelism()));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, new RegExp(`^IMAGOR_PROCESS_CONCURRENCY=${raw}: imagor's "no limit"; .*the number of cores.*\\(--imagor-process-concurrency\\)$`));
+    }
+    assert.equal(loadSettings({}, ['--imagor-process-concurrency', '-1']).warnings.length, 1);
+  });
+
+  test('a number from 1 is taken as it is, without a warning', () => {
+    const { settings, warnings } = loadSettings({ IMAGOR_PROCESS_CONCURRENCY: '3' }, []);
+    assert.equal(settings.processConcurrency, 3);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('refuses other negative numbers and more than 1024', () => {
+    assert.match(errorsOf({ IMAGOR_PROCESS_CONCURRENCY: '-2' })[0]!, /^IMAGOR_PROCESS_CONCURRENCY=-2: expected an integer from 1 to 1024, or -1/);
+    assert.match(errorsOf({ IMAGOR_PROCESS_CONCURRENCY: '1025' })[0]!, /expected an integer from 1 to 1024/);
+  });
+});
+
+describe('empty values that go-camo treats specially', () => {
+  test('an explicitly empty -k or --key stops the start, as go-camo\'s "HMAC key required"', () => {
+    for (const argv of [['-k', ''], ['--key='], ['-k', ' , '], ['-k', 'good', '--key', '']]) {
+      const errors = errorsOf({}, argv);
+      assert.equal(errors.length, 1, JSON.stringify(argv));
+      assert.match(errors[0]!, /^(-k|--key)=\*\*\*: HMAC key required/);
+    }
+  });
+
+  test('an empty --listen, flag or env, means no plain HTTP listener when another listener is set', () => {
+    assert.equal(loadSettings({}, ['--listen=', '--socket-listen', '/tmp/px.sock']).settings.listen, undefined);
+    assert.equal(loadSettings({}, ['--listen', '', '--socket-listen', '/tmp/px.sock']).settings.listen, undefined);
+    assert.equal(loadSettings({ GOCAMO_LISTEN: '', PIXGATE_SOCKET_LISTEN: '/tmp/px.sock' }, []).settings.listen, undefined);
+    const tls = ['--ssl-listen', ':8443', '--ssl-key', 'k.pem', '--ssl-cert', 'c.pem'];
+    assert.equal(loadSettings({ PIXGATE_LISTEN: ' ' }, tls).settings.listen, undefined);
+  });
+
+  test('an empty --listen with no other listener stops the start, naming the settings', () => {
+    for (const [env, argv] of [[{}, ['--listen=']], [{ GOCAMO_LISTEN: '' }, []], [{ PORT: '9000' }, ['--listen', '']]] as const) {
+      const errors = errorsOf(env, argv);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!, /--listen is empty .* neither --ssl-listen nor --socket-listen is set.*PIXGATE_LISTEN.*PIXGATE_SSL_LISTEN.*PIXGATE_SOCKET_LISTEN/);
+    }
   });
 });
 

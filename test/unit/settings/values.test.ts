@@ -1,9 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import fc from 'fast-check';
 import {
-  bool, bytes, cidr, duration, formatBytes, formatDurationMs, header, hostPort, int, list, number, oneOf, parseBytes,
-  parseDurationMs, secret, string, url,
+  bool, bytes, cidr, duration, formatBytes, formatDurationMs, header, headerValue, hostPort, int, list, number, oneOf,
+  parseBytes, parseDurationMs, secret, string, url,
 } from '../../../src/settings/values.js';
 
 describe('bool', () => {
@@ -199,5 +200,74 @@ describe('header (-H "Name: value")', () => {
     for (const bad of ['no colon', ': value', 'Bad Name: v', 'X-A: a\r\nSet-Cookie: x', 'X-A: a\nb', 'X-A: \0']) {
       assert.throws(() => header.parse(bad), Error, JSON.stringify(bad));
     }
+  });
+  test('refuses any other control character and anything outside Latin-1 in the value', () => {
+    for (const bad of ['X-A: a\x01b', 'X-A: a\x1bb', 'X-A: a\x7fb', 'X-A: €', 'X-A: Ā', 'X-A: 😀']) {
+      assert.throws(() => header.parse(bad), /a header value cannot hold/, JSON.stringify(bad));
+    }
+  });
+  test('keeps a tab and Latin-1 letters inside the value', () => {
+    assert.deepEqual(header.parse('X-A: a\tb'), ['X-A', 'a\tb']);
+    assert.deepEqual(header.parse('X-A: café ÿ'), ['X-A', 'café ÿ']);
+  });
+  test('takes exactly the names node:http takes', () => {
+    // Names without whitespace or a colon, so that the split and trim leave them whole.
+    const chars = Array.from({ length: 0x100 }, (_, c) => String.fromCharCode(c)).filter((ch) => ch !== ':' && ch.trim() !== '');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 8 }).map((a) => a.join('')), (name) => {
+        let nodeTakes = true;
+        try {
+          validateHeaderName(name);
+        } catch {
+          nodeTakes = false;
+        }
+        let weTake = true;
+        try {
+          header.parse(`${name}: v`);
+        } catch {
+          weTake = false;
+        }
+        return nodeTakes === weTake;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('headerValue (--server-name, --user-agent)', () => {
+  test('keeps the text as given, spaces included', () => {
+    assert.equal(headerValue.parse(' pixgate 1.0 '), ' pixgate 1.0 ');
+    assert.equal(headerValue.parse(''), '');
+  });
+  test('names the offending character', () => {
+    assert.throws(() => headerValue.parse('pix\x01gate'), /control character U\+0001 at position 4/);
+    assert.throws(() => headerValue.parse('pix€'), /U\+20AC at position 4: only Latin-1/);
+  });
+  test('takes exactly the values node:http takes (validateHeaderValue)', () => {
+    const nodeTakes = (value: string) => {
+      try {
+        validateHeaderValue('x-test', value);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const weTake = (value: string) => {
+      try {
+        headerValue.parse(value);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Every character up to U+01FF one by one (controls, DEL, Latin-1 and just past it), then mixed strings.
+    for (let c = 0; c < 0x200; c++) {
+      const ch = String.fromCharCode(c);
+      assert.equal(weTake(`a${ch}b`), nodeTakes(`a${ch}b`), `U+${c.toString(16)}`);
+    }
+    const edges = fc.constantFrom('\t', ' ', '~', '\x7f', '\x80', '\xff', '\u0100', '\0', '\r', '\n', '\x01', '\x1f', 'a', '€', '\ud83d');
+    const unit = fc.oneof(edges, fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)));
+    const value = fc.array(unit, { maxLength: 12 }).map((units) => units.join(''));
+    fc.assert(fc.property(value, (v) => weTake(v) === nodeTakes(v)), { numRuns: 1000 });
   });
 });
