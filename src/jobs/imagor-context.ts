@@ -1,7 +1,8 @@
 /**
  * What the imagor job needs, built once from the settings: signers (current secret first, then old ones), the
  * source policy and loaders in imagor's order (S3, file, then HTTP last), source and result storages, the
- * processing queue, the single-flight table, presets and base params, and the processing options.
+ * processing queue, the single-flight table, presets and base params, and the processing options. Base params
+ * and presets whose filters a request would be refused for stop the start (SettingsError naming the setting).
  */
 import sharp from 'sharp';
 import { createHttpLoader, type HttpLoader } from '../load/http-loader.js';
@@ -11,8 +12,11 @@ import type { Metrics } from '../observe/metrics.js';
 import { parseOperations, parsePresets, type Presets } from '../parse/imagor-apply.js';
 import type { ImagorParams } from '../parse/imagor-params.js';
 import { createSourcePolicy, type SourcePolicy } from '../policy/source.js';
-import type { ProcessOptions } from '../process/process-image.js';
+import { checkOverlays } from '../process/overlay.js';
+import { validateFilters, type ProcessOptions } from '../process/process-image.js';
+import { isPixgateError } from '../respond/errors.js';
 import { resolveLimits } from '../policy/limits.js';
+import { SettingsError } from '../settings/load.js';
 import type { Settings } from '../settings/table.js';
 import { createStores, type Stores } from '../store/create-stores.js';
 import { createHotCache, type HotCache } from '../store/hot-cache.js';
@@ -54,6 +58,30 @@ export async function createImagorContext(deps: {
   sharp.concurrency(s.vipsConcurrency === -1 ? 0 : s.vipsConcurrency);
   sharp.cache({ memory: s.vipsMaxCacheMem, items: s.vipsMaxCacheSize, files: s.vipsMaxCacheFiles });
 
+  const processOptions: ImagorContext['processOptions'] = {
+    limits: resolveLimits({
+      maxWidth: s.vipsMaxWidth,
+      maxHeight: s.vipsMaxHeight,
+      maxResolution: s.vipsMaxResolution,
+      maxFrames: s.vipsMaxAnimationFrames,
+    }),
+    autoWebp: s.autoWebp,
+    autoAvif: s.autoAvif,
+    autoJpeg: s.autoJpeg,
+    lenientFilters: s.lenientFilters,
+    mozjpeg: s.vipsMozjpeg,
+    avifSpeed: s.vipsAvifSpeed,
+    stripMetadata: s.vipsStripMetadata,
+    stripIcc: s.vipsStripColorProfile,
+    maxFilterOps: s.vipsMaxFilterOps,
+    disableBlur: s.vipsDisableBlur,
+    disabledFilters: s.vipsDisableFilters,
+  };
+  // Before anything is opened: operations every request would be refused for stop the start instead.
+  const presets = parsePresets(s.presets);
+  const baseParams = s.baseParams ? parseOperations(s.baseParams) : undefined;
+  checkConfiguredOperations(s.baseParams, baseParams, presets, processOptions);
+
   const sourcePolicy = createSourcePolicy({
     baseUrl: s.httpLoaderBaseUrl,
     defaultScheme: s.httpLoaderDefaultScheme,
@@ -87,26 +115,34 @@ export async function createImagorContext(deps: {
     http,
     sourcePolicy,
     stores,
-    presets: parsePresets(s.presets),
-    baseParams: s.baseParams ? parseOperations(s.baseParams) : undefined,
-    processOptions: {
-      limits: resolveLimits({
-        maxWidth: s.vipsMaxWidth,
-        maxHeight: s.vipsMaxHeight,
-        maxResolution: s.vipsMaxResolution,
-        maxFrames: s.vipsMaxAnimationFrames,
-      }),
-      autoWebp: s.autoWebp,
-      autoAvif: s.autoAvif,
-      autoJpeg: s.autoJpeg,
-      lenientFilters: s.lenientFilters,
-      mozjpeg: s.vipsMozjpeg,
-      avifSpeed: s.vipsAvifSpeed,
-      stripMetadata: s.vipsStripMetadata,
-      stripIcc: s.vipsStripColorProfile,
-      maxFilterOps: s.vipsMaxFilterOps,
-      disableBlur: s.vipsDisableBlur,
-      disabledFilters: s.vipsDisableFilters,
-    },
+    presets,
+    baseParams,
+    processOptions,
   };
+}
+
+/**
+ * Checks IMAGOR_BASE_PARAMS and every preset as a request's filters are checked (unknown names, bad arguments,
+ * dropped filter text, VIPS_MAX_FILTER_OPS, overlays), so a typo stops the start instead of failing every request
+ * with 400. Lenient mode accepts what it would accept in a URL. Throws a SettingsError naming each setting.
+ */
+export function checkConfiguredOperations(
+  baseText: string,
+  baseParams: ImagorParams | undefined,
+  presets: Presets,
+  options: ImagorContext['processOptions'],
+): void {
+  const errors: string[] = [];
+  const check = (params: ImagorParams, describe: (problem: string) => string): void => {
+    try {
+      validateFilters(params, options);
+      checkOverlays(params, options);
+    } catch (err) {
+      if (!isPixgateError(err)) throw err;
+      errors.push(describe(err.publicDetail ?? err.detail ?? err.code));
+    }
+  };
+  if (baseParams) check(baseParams, (problem) => `IMAGOR_BASE_PARAMS=${baseText}: ${problem} (--imagor-base-params)`);
+  for (const [name, params] of presets) check(params, (problem) => `PIXGATE_PRESETS: preset ${name}: ${problem} (--presets)`);
+  if (errors.length > 0) throw new SettingsError(errors);
 }

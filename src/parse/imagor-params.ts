@@ -14,6 +14,19 @@ export interface Filter {
   readonly args: string;
 }
 
+/**
+ * Text of a `filters:` segment that imagor's parser drops without a word: `bare`, a name with no `(...)`
+ * (`filters:blurr/`); `trailing`, text between a filter's `)` and the next `:` or `/` (`blur(5)junk:`);
+ * `unnamed`, a `(...)` with no name before it (`filters:(5)/`).
+ */
+export interface DroppedFilterText {
+  readonly kind: 'bare' | 'trailing' | 'unnamed';
+  /** The dropped text as written. */
+  readonly text: string;
+  /** For `trailing`: the name of the filter whose `)` the text follows. */
+  readonly after?: string;
+}
+
 export interface ImagorParams {
   /** The signed substring: everything after `HASH/` or `unsafe/`, as received (escaped). '' when generated. */
   readonly path: string;
@@ -52,7 +65,18 @@ export interface ImagorParams {
   readonly vAlign: VAlign;
   readonly smart: boolean;
   readonly filters: readonly Filter[];
+  /**
+   * What the `filters:` segment held beyond `filters`, which imagor drops and so do the /params JSON, the signed
+   * path and the result key; strict filter validation refuses it. Shared empty array when nothing was dropped.
+   */
+  readonly droppedFilterText: readonly DroppedFilterText[];
 }
+
+/**
+ * The one empty list of dropped text: imagor-apply.ts copies a field over the params it applies to only when it
+ * differs from the zero params' value, so an operations fragment with nothing dropped keeps the URL's list.
+ */
+export const NOTHING_DROPPED: readonly DroppedFilterText[] = Object.freeze([]);
 
 const EMPTY: ImagorParams = Object.freeze({
   path: '',
@@ -85,6 +109,7 @@ const EMPTY: ImagorParams = Object.freeze({
   vAlign: '',
   smart: false,
   filters: Object.freeze([]) as readonly Filter[],
+  droppedFilterText: NOTHING_DROPPED,
 });
 
 /** A complete ImagorParams with every field at its zero value, overridden by the defined entries of `fields`. */

@@ -137,8 +137,9 @@ export function parseImagorParamsPath(path: string): ImagorParams {
   if (m) p.vAlign = m[0] as VAlign;
   if (take(SMART)) p.smart = true;
 
-  const { filters, image } = scanFiltersSegment(path.slice(pos));
+  const { filters, image, dropped } = scanFiltersSegment(path.slice(pos));
   p.filters = filters;
+  p.droppedFilterText = dropped;
   if (image !== '') {
     const decoded = decodeImage(queryUnescape(image) ?? image);
     p.image = decoded.image;

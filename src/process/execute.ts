@@ -506,6 +506,19 @@ function primitives(step: Step, measured: Rgba | undefined, p: Pipeline): Primit
   }
 }
 
+/** Output formats whose libvips writer stores an EXIF block (gifsave and tiffsave write none). */
+const EXIF_WRITERS: ReadonlySet<OutputFormat> = new Set(['jpeg', 'png', 'webp', 'avif']);
+
+/** Source metadata reaches the encoder only while the pixels come from the source's own pipeline. */
+function keepsSourceMetadata(pipeline: Pipeline): boolean {
+  return pipeline.source.kind === 'input';
+}
+
+/** Whether the encoded output carries the source's EXIF: kept by the plan and the pipeline, and storable. */
+function carriesExif(out: OutputSpec, pipeline: Pipeline): boolean {
+  return keepsSourceMetadata(pipeline) && out.keep.exif && EXIF_WRITERS.has(out.format);
+}
+
 function encode(s: Sharp, out: OutputSpec, keepMetadata: boolean): Sharp {
   if (keepMetadata) {
     if (out.keep.exif && out.keep.icc && out.keep.xmp) s = s.keepMetadata();
@@ -559,7 +572,7 @@ function encode(s: Sharp, out: OutputSpec, keepMetadata: boolean): Sharp {
 export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortSignal, hooks?: ExecuteHooks): Promise<ProcessedImage> {
   const { pipeline, plan: current } = await runSteps(plan, input, signal, hooks);
   const out = current.output;
-  const fromSource = pipeline.source.kind === 'input';
+  const fromSource = keepsSourceMetadata(pipeline);
   const data = await encodeWithinBytes(
     { quality: out.quality, maxBytes: out.encoder.maxBytes, retryFrom: out.encoder.retryFrom },
     (quality) => run(encode(pipeline.build(), { ...out, quality }, fromSource).toBuffer()),
@@ -570,10 +583,16 @@ export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortS
   return { data, format: out.format, contentType: out.contentType, width: pipeline.size.width, height: pipeline.size.height, pages };
 }
 
+/** Decoded output frames, and what executePlan would have written besides them. */
+export interface ExecutedPixels extends RawImage {
+  /** executePlan's output would carry the source's EXIF (the meta endpoint lists it only then). */
+  readonly exif: boolean;
+}
+
 /** Executes the plan as executePlan does, but hands back the decoded frames instead of encoding them. */
-export async function executePlanToPixels(plan: Plan, input: Uint8Array, signal?: AbortSignal, hooks?: ExecuteHooks): Promise<RawImage> {
-  const { pipeline } = await runSteps(plan, input, signal, hooks);
-  return materialize(pipeline);
+export async function executePlanToPixels(plan: Plan, input: Uint8Array, signal?: AbortSignal, hooks?: ExecuteHooks): Promise<ExecutedPixels> {
+  const { pipeline, plan: current } = await runSteps(plan, input, signal, hooks);
+  return { ...(await materialize(pipeline)), exif: carriesExif(current.output, pipeline) };
 }
 
 async function runSteps(plan: Plan, input: Uint8Array, signal: AbortSignal | undefined, hooks: ExecuteHooks | undefined): Promise<{ pipeline: Pipeline; plan: Plan }> {

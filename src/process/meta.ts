@@ -1,13 +1,12 @@
 /**
  * imagor's meta endpoint (`/HASH/meta/...`, processor/vipsprocessor/process.go metadata): the URL is processed
  * as for an image, and instead of encoding the result we describe it as imagor's JSON: format, content_type,
- * width, height, orientation, pages, bands and the source's EXIF with imagor's shortened keys (empty after
- * strip_exif), plus blurhash, thumbhash and average_color when their filters ask. Never writes an image.
+ * width, height, orientation, pages, bands and the source's EXIF with imagor's shortened keys (empty when the
+ * processed image would carry none), plus blurhash, thumbhash and average_color when their filters ask. Never writes an image.
  */
 import { encode as encodeBlurhash } from 'blurhash';
 import sharp from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import { hasFilter } from '../parse/imagor-filters.js';
 import type { Filter, ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage } from '../parse/imagor-path.js';
 import { resolveLimits, type Limits } from '../policy/limits.js';
@@ -365,7 +364,9 @@ export async function describeImage(input: Uint8Array, params: ImagorParams, opt
     orientation,
     pages: format === 'gif' || format === 'webp' ? raw.frames : 1,
     bands: raw.channels,
-    exif: hasFilter(params.filters, 'strip_exif') ? {} : readExif(header?.exif),
+    // Only what the processed image would carry: none after strip_exif or stripped metadata, after a restart
+    // from raw pixels (effects, overlays, trim), or in a format that stores none (the executor decides).
+    exif: raw.exif ? readExif(header?.exif) : {},
     ...(extras.blurhash !== undefined && { blurhash: await blurhashOf(raw, extras.blurhash.x, extras.blurhash.y) }),
     ...(extras.thumbhash && { thumbhash: await thumbhashOf(raw) }),
     ...(extras.avgcolor && { average_color: await averageColour(raw) }),

@@ -8,6 +8,7 @@ import { isColorImage } from '../parse/imagor-path.js';
 import { resolveLimits, type LimitSettings, type Limits } from '../policy/limits.js';
 import { executePlan, type ProcessedImage } from './execute.js';
 import { prepareFilters } from './filters/registry.js';
+import { refuseDroppedFilterText } from './filters/types.js';
 import { checkOverlays, createOverlayHooks } from './overlay.js';
 import { buildPlan, type Plan, type PlanOptions } from './plan.js';
 import { colourSource, probeImage } from './probe.js';
@@ -45,14 +46,16 @@ function isResolved(limits: Limits | LimitSettings): limits is Limits {
 }
 
 /**
- * Checks the URL's filters without any image: INVALID_PARAMS for an unknown filter, a malformed argument or
- * more pixel filters than VIPS_MAX_FILTER_OPS (unless lenient). The server may call this before loading the
+ * Checks the URL's filters without any image: INVALID_PARAMS for text imagor's parser drops (a name without
+ * parentheses, text after `)`), an unknown filter, a malformed argument or more pixel filters than
+ * VIPS_MAX_FILTER_OPS (unless lenient). The server may call this before loading the
  * source to fail fast; processImage does it too.
  */
 export function validateFilters(
   params: ImagorParams,
   options: Pick<ProcessOptions, 'lenientFilters' | 'disabledFilters' | 'disableBlur' | 'maxFilterOps' | 'registry'> = {},
 ): void {
+  if (options.lenientFilters !== true) refuseDroppedFilterText(params.droppedFilterText);
   prepareFilters(params.filters, {
     lenient: options.lenientFilters,
     disabled: options.disabledFilters,

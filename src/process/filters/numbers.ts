@@ -40,6 +40,18 @@ export function readRanged(text: string | undefined, range: NumberRange, ctx: Fi
   return Math.min(range.max, Math.max(range.min, n ?? 0));
 }
 
+/**
+ * One argument read as imagor reads it, without its range: strict mode refuses what is outside `range` as
+ * readRanged does; lenient mode takes any number (imagor's ParseFloat, no clamp), a text that does not parse
+ * counting as 0.
+ */
+export function readUnclamped(text: string | undefined, range: NumberRange, ctx: FilterContext, what = describeRange(range)): number | undefined {
+  const n = range.integer === true ? readInteger(text) : readNumber(text);
+  if (n !== undefined && n >= range.min && n <= range.max) return n;
+  if (!ctx.lenient) return badArgument(ctx, `expects ${what}`);
+  return n ?? 0;
+}
+
 /** Strict mode refuses a call with a different number of arguments than `counts` allows. */
 export function argumentCount(args: readonly string[], counts: readonly number[], ctx: FilterContext, expected: string): boolean {
   if (counts.includes(args.length) || ctx.lenient) return true;

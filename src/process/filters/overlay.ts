@@ -3,13 +3,14 @@
  * (Pango text). Each reads its arguments as imagor does (processor/vipsprocessor/filteroverlay.go) and emits one
  * `overlay` step; process/overlay.ts loads, renders and composites it. Pure: no loading, no pixels.
  */
-import { queryUnescape } from '../../parse/imagor-path.js';
+import { parseImagorPath, queryUnescape } from '../../parse/imagor-path.js';
 import { fail } from '../../respond/errors.js';
 import { decodeBase64Url } from '../../verify/encoding.js';
 import {
   isValidPosition,
   isValidTextWidth,
   parseBlendMode,
+  resolveFullDimensions,
   type Axis,
   type BlendMode,
   type OverlaySpec,
@@ -19,7 +20,7 @@ import {
   type TextWrap,
 } from '../overlay-position.js';
 import { parseFilterColour, parseFilterColourLenient, type ColourArg } from './colour.js';
-import { badArgument, defineFilter, readInteger, type FilterContext, type FilterDef } from './types.js';
+import { badArgument, defineFilter, readInteger, refuseDroppedFilterText, type FilterContext, type FilterDef } from './types.js';
 
 /** Longest text a label or text() may draw; a safety bound of ours (imagor has none). */
 export const MAX_TEXT_LENGTH = 1000;
@@ -139,6 +140,9 @@ function readNestedImage(args: readonly string[], ctx: FilterContext): OverlaySp
   const alpha = readAlpha(args[3], ctx);
   const blend = readBlend(args[4], ctx);
   if (x === undefined || y === undefined || alpha === undefined || blend === undefined) return undefined;
+  // The nested path's own filters are checked when its overlay is (process/overlay.ts); what its parse drops is
+  // refused here, as for the main path. Sizes are irrelevant to the filters segment, so `full` reads as 1x1.
+  if (!ctx.lenient) refuseDroppedFilterText(parseImagorPath(resolveFullDimensions(path, 1, 1)).droppedFilterText, `${ctx.name}: `);
   return { kind: 'image', path, x, y, alpha, blend };
 }
 

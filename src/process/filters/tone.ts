@@ -7,7 +7,7 @@
 import { SEPIA_MATRIX, type Effect } from '../effects.js';
 import type { PixelResult } from './types.js';
 import { badArgument, defineFilter, noArguments, readInteger, type FilterContext, type FilterDef } from './types.js';
-import { argumentCount, readNumber, readRanged } from './numbers.js';
+import { argumentCount, readNumber, readRanged, readUnclamped } from './numbers.js';
 import { parseFilterColour } from './colour.js';
 
 const PERCENT = { min: -100, max: 100 } as const;
@@ -66,10 +66,24 @@ export const hueFilter = toneFilter('hue', (args, ctx) => {
   return h % 360 === 0 ? null : { kind: 'modulate', brightness: 1, saturation: 1, hue: h % 360 };
 });
 
+/**
+ * libvips modulate as imagor calls it (multiply L and C in LCh, add to H) from imagor's percentages, which lenient
+ * mode reads unclamped. A negative chroma factor (saturation below -100) is the same colour as its size with the
+ * hue turned half a turn, which is how it is passed on (sharp takes no negative factor); a negative lightness
+ * factor (brightness below -100) is taken as 0.
+ */
+function modulateEffect(brightness: number, saturation: number, hue: number): Effect {
+  const s = 1 + saturation / 100;
+  const h = (hue + (s < 0 ? 180 : 0)) % 360;
+  return { kind: 'modulate', brightness: Math.max(0, 1 + brightness / 100), saturation: Math.abs(s), hue: h };
+}
+
 export const saturationFilter = toneFilter('saturation', (args, ctx) => {
-  const n = onePercent(args, ctx);
+  if (args.length === 0 && ctx.lenient) return undefined;
+  if (!argumentCount(args, [1], ctx, 'expects a number from -100 to 100')) return undefined;
+  const n = readUnclamped(args[0], PERCENT, ctx);
   if (n === undefined) return undefined;
-  return n === 0 ? null : { kind: 'modulate', brightness: 1, saturation: 1 + n / 100, hue: 0 };
+  return n === 0 ? null : modulateEffect(0, n, 0);
 });
 
 /** Three arguments (imagor ignores any other count). */
@@ -92,11 +106,11 @@ export const modulateFilter = toneFilter('modulate', (args, ctx) => {
   const expected = 'expects brightness and saturation from -100 to 100 and a hue in degrees';
   const three = threeArgs(args, ctx, expected);
   if (three === undefined) return undefined;
-  const b = readRanged(three[0], PERCENT, ctx, expected.replace('expects ', ''));
-  const s = readRanged(three[1], PERCENT, ctx, expected.replace('expects ', ''));
+  const b = readUnclamped(three[0], PERCENT, ctx, expected.replace('expects ', ''));
+  const s = readUnclamped(three[1], PERCENT, ctx, expected.replace('expects ', ''));
   const h = readNumber(three[2]) ?? (ctx.lenient ? 0 : badArgument(ctx, expected));
   if (b === undefined || s === undefined || h === undefined) return undefined;
-  return b === 0 && s === 0 && h % 360 === 0 ? null : { kind: 'modulate', brightness: 1 + b / 100, saturation: 1 + s / 100, hue: h % 360 };
+  return b === 0 && s === 0 && h % 360 === 0 ? null : modulateEffect(b, s, h);
 });
 
 export const invertFilter = toneFilter('invert', (args, ctx) =>

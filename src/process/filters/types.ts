@@ -5,7 +5,7 @@
  */
 import { fail } from '../../respond/errors.js';
 import type { FormatName } from '../negotiate.js';
-import type { TrimBy } from '../../parse/imagor-params.js';
+import type { DroppedFilterText, TrimBy } from '../../parse/imagor-params.js';
 import type { Edges, Size, Step } from '../steps.js';
 import type { ColourProfile } from './encode.js';
 import type { FocalRegion } from './geometry-filters.js';
@@ -171,6 +171,29 @@ export function defineFilter<A>(spec: FilterSpec<A>): FilterDef {
 export function badArgument(ctx: FilterContext, expected: string): undefined {
   if (ctx.lenient) return undefined;
   return fail('INVALID_PARAMS', `filter ${ctx.name}: ${expected}`, `${ctx.name}: ${expected}`);
+}
+
+/**
+ * Text imagor's parser drops from a `filters:` segment, as a sentence safe for an error body (names are echoed
+ * as unknown filter names are, odd characters as `?`): "filter blurr has no parentheses", "unexpected text
+ * after blur(...)", "filter (5) has no name".
+ */
+export function describeDroppedFilterText(d: DroppedFilterText): string {
+  const safe = (text: string): string => text.replace(/[^\w.,()%-]/g, '?').slice(0, 40);
+  switch (d.kind) {
+    case 'bare':
+      return `filter ${safe(d.text)} has no parentheses`;
+    case 'unnamed':
+      return `filter ${safe(d.text)} has no name`;
+    case 'trailing':
+      return `unexpected text after ${safe(d.after ?? '')}(...)`;
+  }
+}
+
+/** Strict mode: INVALID_PARAMS for the first piece of dropped filter text, its public text after `prefix`. */
+export function refuseDroppedFilterText(dropped: readonly DroppedFilterText[], prefix = ''): void {
+  const first = dropped[0];
+  if (first !== undefined) fail('INVALID_PARAMS', `dropped filter text ${JSON.stringify(first)}`, prefix + describeDroppedFilterText(first));
 }
 
 /** A filter that takes no arguments; strict mode refuses any. */

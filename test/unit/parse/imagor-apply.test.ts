@@ -37,3 +37,13 @@ test('expands presets under the URL\'s own segments', () => {
   assert.throws(() => expandPresets(['nope'], own, presets), /unknown preset nope/);
   assert.equal(splitPresetSegment('fit-in/1x1/a.jpg'), undefined);
 });
+
+test("operations that drop nothing keep the URL's dropped filter text, so strict validation still sees it", () => {
+  const url = parseImagorParamsPath('filters:blurr/example.com/a.jpg');
+  assert.deepEqual(url.droppedFilterText, [{ kind: 'bare', text: 'blurr' }]);
+  assert.deepEqual(applyOperations(url, parseOperations('filters:grayscale()')).droppedFilterText, url.droppedFilterText);
+  assert.deepEqual(applyOperations(url, parseOperations('fit-in/10x10/')).droppedFilterText, url.droppedFilterText);
+  const presets = parsePresets('thumb=fit-in/20x20/filters:quality(80)');
+  assert.deepEqual(expandPresets(['thumb'], url, presets).droppedFilterText, url.droppedFilterText);
+  assert.deepEqual(parseOperations('filters:foo').droppedFilterText, [{ kind: 'bare', text: 'foo' }]);
+});

@@ -280,15 +280,25 @@ describe('alignment and smart', () => {
 describe('filters segment', () => {
   check([
     ['filters:blur(1):grayscale()/a.jpg', { filters: [{ name: 'blur', args: '1' }, { name: 'grayscale', args: '' }], image: 'a.jpg' }],
-    // a name without parentheses is dropped silently
-    ['filters:grayscale/a.jpg', { image: 'a.jpg' }],
-    ['filters:grayscale:blur(2)/a.jpg', { filters: [{ name: '', args: '' }, { name: 'blur', args: '2' }], image: 'a.jpg' }],
+    // a name without parentheses is dropped (and listed, for strict validation)
+    ['filters:grayscale/a.jpg', { image: 'a.jpg', droppedFilterText: [{ kind: 'bare', text: 'grayscale' }] }],
+    [
+      'filters:grayscale:blur(2)/a.jpg',
+      { filters: [{ name: '', args: '' }, { name: 'blur', args: '2' }], image: 'a.jpg', droppedFilterText: [{ kind: 'bare', text: 'grayscale' }] },
+    ],
     // a trailing colon is harmless
     ['filters:blur(1):/a.jpg', { filters: [{ name: 'blur', args: '1' }], image: 'a.jpg' }],
     // text between `)` and `:` is dropped (imagor TestParseFilters `format()jpg`)
-    ['filters:format()jpg:quality(80)/a.jpg', { filters: [{ name: 'format', args: '' }, { name: 'quality', args: '80' }], image: 'a.jpg' }],
+    [
+      'filters:format()jpg:quality(80)/a.jpg',
+      {
+        filters: [{ name: 'format', args: '' }, { name: 'quality', args: '80' }],
+        image: 'a.jpg',
+        droppedFilterText: [{ kind: 'trailing', text: 'jpg', after: 'format' }],
+      },
+    ],
     // the last of two parenthesised groups names the filter
-    ['filters:a(1)b(2)/a.jpg', { filters: [{ name: 'b', args: '2' }], image: 'a.jpg' }],
+    ['filters:a(1)b(2)/a.jpg', { filters: [{ name: 'b', args: '2' }], image: 'a.jpg', droppedFilterText: [{ kind: 'trailing', text: 'b(2)', after: 'a' }] }],
     // a second filters: segment is image text
     ['filters:blur(1)/filters:grayscale()/a.jpg', { filters: [{ name: 'blur', args: '1' }], image: 'filters:grayscale()/a.jpg' }],
     // nothing after the slash: no image

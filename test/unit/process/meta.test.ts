@@ -9,7 +9,7 @@ import { thumbHashToAverageRGBA } from 'thumbhash';
 import { parseImagorPath } from '../../../src/parse/imagor-path.js';
 import { isPixgateError } from '../../../src/respond/errors.js';
 import { describeImage, readExif, readMetaExtras, toGoJson } from '../../../src/process/meta.js';
-import type { ProcessOptions } from '../../../src/process/process-image.js';
+import { processImage, type ProcessOptions } from '../../../src/process/process-image.js';
 import { makeAnimated, makeExifRotatedJpeg, makeSolid, BLUE, LIME, RED, YELLOW } from '../../helpers/images.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -240,6 +240,36 @@ describe('describeImage', () => {
     assert.deepEqual(m.exif, CANON_EXPECTED);
     assert.equal(m.orientation, 1);
     assert.deepEqual((await meta(jpeg, 'filters:strip_exif()/a.jpg')).exif, {});
+  });
+
+  describe('lists EXIF only when the processed image carries it', () => {
+    const mark = makeSolid(10, 10, YELLOW, 'png');
+    const cases: ReadonlyArray<readonly [path: string, options: ProcessOptions, carries: boolean]> = [
+      ['fit-in/20x20/a.jpg', {}, true],
+      ['filters:format(png)/a.jpg', {}, true],
+      ['filters:format(webp)/a.jpg', {}, true],
+      // effects restart from raw pixels, which have no metadata left to give
+      ['filters:grayscale()/a.jpg', {}, false],
+      ['fit-in/20x20/filters:grayscale():format(png)/a.jpg', {}, false],
+      ['filters:watermark(m.png,0,0,0)/a.jpg', {}, false],
+      ['trim/a.jpg', {}, false],
+      ['filters:strip_exif()/a.jpg', {}, false],
+      ['a.jpg', { stripMetadata: true }, false],
+      // GIF and TIFF writers store no EXIF
+      ['filters:format(gif)/a.jpg', {}, false],
+      ['filters:format(tiff)/a.jpg', {}, false],
+    ];
+    for (const [path, options, carries] of cases) {
+      test(`${path}${options.stripMetadata ? ' (VIPS_STRIP_METADATA)' : ''}: ${carries ? 'the source EXIF' : 'none'}, as in the processed bytes`, async () => {
+        const jpeg = await jpegWithExif(canonLikeExif(true));
+        const withOverlays: ProcessOptions = { ...options, loadImage: async () => mark };
+        const m = await meta(jpeg, path, withOverlays);
+        const output = await processImage(jpeg, parseImagorPath(`unsafe/${path}`), withOverlays);
+        const exifInBytes = (await sharp(output.image.data).metadata()).exif !== undefined;
+        assert.equal(exifInBytes, carries, 'the processed bytes');
+        assert.deepEqual(m.exif, carries ? CANON_EXPECTED : {});
+      });
+    }
   });
 
   test('an image turned upright by its EXIF orientation reports 0 and the turned size', async () => {

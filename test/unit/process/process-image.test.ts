@@ -74,6 +74,33 @@ describe('processImage', () => {
     assert.throws(() => validateFilters(parseImagorPath('unsafe/filters:quality(x)/a.jpg')), (e: unknown) => isPixgateError(e) && e.code === 'INVALID_PARAMS');
     assert.doesNotThrow(() => validateFilters(parseImagorPath('unsafe/filters:quality(x)/a.jpg'), { lenientFilters: true }));
   });
+  describe('text imagor drops from the filters segment', () => {
+    const cases: ReadonlyArray<readonly [path: string, message: RegExp]> = [
+      ['filters:blurr/quad.png', /^filter blurr has no parentheses$/],
+      ['filters:grayscale/quad.png', /^filter grayscale has no parentheses$/],
+      ['filters:grayscale():sepiaa/quad.png', /^filter sepiaa has no parentheses$/],
+      ['filters:blur(5)junk:grayscale()/quad.png', /^unexpected text after blur\(\.\.\.\)$/],
+      ['filters:(5)/quad.png', /^filter \(5\) has no name$/],
+      ['filters:image(/filters:sepiaa/b.png,0,0)/quad.png', /^image: filter sepiaa has no parentheses$/],
+      ['filters:image(/fullxfull/filters:blur(2)x/b.png,0,0)/quad.png', /^image: unexpected text after blur\(\.\.\.\)$/],
+      ['filters:b<l>u"r/quad.png', /^filter b\?l\?u\?r has no parentheses$/],
+    ];
+    for (const [path, message] of cases) {
+      test(`strict mode refuses ${path}; lenient mode ignores it as imagor does`, () => {
+        const params = parseImagorPath(`unsafe/${path}`);
+        assert.throws(() => validateFilters(params), (e: unknown) => isPixgateError(e) && e.code === 'INVALID_PARAMS' && message.test(e.publicDetail ?? ''));
+        assert.doesNotThrow(() => validateFilters(params, { lenientFilters: true }));
+      });
+    }
+    test('processImage refuses it too', async () => {
+      await assert.rejects(
+        processImage(await load('Canon_40D.jpg'), parseImagorPath('unsafe/filters:grayscale():sepiaa/a.jpg')),
+        (e: unknown) => isPixgateError(e) && e.code === 'INVALID_PARAMS' && /sepiaa/.test(e.publicDetail ?? ''),
+      );
+      const out = await processImage(await load('Canon_40D.jpg'), parseImagorPath('unsafe/filters:grayscale():sepiaa/a.jpg'), { lenientFilters: true });
+      assert.equal(out.image.width, 100);
+    });
+  });
   test('accepts raw VIPS_MAX_* settings as limits', async () => {
     await assert.rejects(
       processImage(await load('Canon_40D.jpg'), parseImagorPath('unsafe/a.jpg'), { limits: { maxWidth: 50 } }),

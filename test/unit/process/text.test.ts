@@ -190,6 +190,64 @@ describe('text() on pixels', () => {
   });
 });
 
+describe('text alignment', () => {
+  // Three lines, the middle one much shorter, in a 120 px wide box: alignment moves the short line only.
+  const TEXT = 'MMMMM\nMM\nMMMMM';
+
+  /** The inked columns of each of the three line bands of a layer (alpha above half). */
+  function lineInk(layer: { data: Buffer; width: number; height: number }): Array<{ x0: number; x1: number }> {
+    const bands: Array<{ x0: number; x1: number }> = [];
+    for (let line = 0; line < 3; line++) {
+      const band = { x0: Infinity, x1: -1 };
+      for (let y = Math.floor((line * layer.height) / 3); y < Math.floor(((line + 1) * layer.height) / 3); y++) {
+        for (let x = 0; x < layer.width; x++) {
+          if (layer.data[(y * layer.width + x) * 4 + 3]! > 128) {
+            band.x0 = Math.min(band.x0, x);
+            band.x1 = Math.max(band.x1, x);
+          }
+        }
+      }
+      assert.ok(band.x1 >= 0, `line ${line} has no ink`);
+      bands.push(band);
+    }
+    return bands;
+  }
+
+  test('left keeps the short line at the left edge of the long ones; right moves it to their right edge', async () => {
+    const left = lineInk(await renderText(spec({ text: TEXT, width: '120', align: 'left' }), W, WHITE_RGBA, limits));
+    const right = lineInk(await renderText(spec({ text: TEXT, width: '120', align: 'right' }), W, WHITE_RGBA, limits));
+    const [longL, shortL] = [left[0]!, left[1]!];
+    const [longR, shortR] = [right[0]!, right[1]!];
+    // The short line is well under half the long one.
+    assert.ok(shortL.x1 - shortL.x0 < (longL.x1 - longL.x0) / 2, JSON.stringify(left));
+    assert.ok(Math.abs(shortL.x0 - longL.x0) <= 3, `left: ${JSON.stringify(left)}`);
+    assert.ok(Math.abs(shortR.x1 - longR.x1) <= 3, `right: ${JSON.stringify(right)}`);
+    // Relative to the long lines, the short line's ink moved right by about the difference in length.
+    const moved = shortR.x0 - longR.x0 - (shortL.x0 - longL.x0);
+    const difference = longL.x1 - longL.x0 - (shortL.x1 - shortL.x0);
+    assert.ok(Math.abs(moved - difference) <= 4, `moved ${moved}, lengths differ by ${difference}`);
+  });
+
+  test('text() passes its width and align arguments through: right-aligned ink of the short line sits further right', async () => {
+    // b64url of TEXT, unpadded (text() decodes b64: arguments).
+    const encoded = Buffer.from(TEXT).toString('base64url');
+    const rows = async (align: string) => {
+      const d = await draw(`text(b64:${encoded},0,0,sans-20,white,0,normal,120,${align})`);
+      const band = (y0: number, y1: number) => {
+        let x0 = Infinity;
+        for (let y = y0; y < y1; y++) for (let x = 0; x < W; x++) if (d.pixel(x, y).r > 128) x0 = Math.min(x0, x);
+        return x0;
+      };
+      const { box } = ink(d);
+      const third = (box.y1 - box.y0 + 1) / 3;
+      return { long: band(box.y0, Math.floor(box.y0 + third)), short: band(Math.ceil(box.y0 + third), Math.floor(box.y0 + 2 * third)) };
+    };
+    const left = await rows('left');
+    const right = await rows('right');
+    assert.ok(right.short - right.long > left.short - left.long + 20, `left ${JSON.stringify(left)}, right ${JSON.stringify(right)}`);
+  });
+});
+
 describe('label() on pixels', () => {
   test('draws its text within a line of the given size', async () => {
     const d = await draw('label(Hi,10,10,30,white)');

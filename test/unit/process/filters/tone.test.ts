@@ -95,6 +95,43 @@ describe('hue, saturation, modulate (LCh, as libvips modulate)', () => {
   });
 });
 
+describe('lenient mode reads saturation and modulate unclamped, as imagor does', () => {
+  const lenient = { lenientFilters: true };
+  /** libvips modulate through sharp directly: the operation imagor runs with 1 + n/100. */
+  async function modulated(input: Buffer, options: { brightness?: number; saturation?: number }) {
+    return decode(await sharp(input).modulate(options).png().toBuffer());
+  }
+  test('saturation(200) multiplies chroma by 3, beyond what saturation(100) does', async () => {
+    const dull = await solid({ r: 150, g: 110, b: 110 });
+    const p = (await run(dull, 'filters:saturation(200)/a.png', lenient)).decoded.pixel(8, 8);
+    assertNear(p, (await modulated(dull, { saturation: 3 })).pixel(8, 8), 1);
+    const clamped = (await run(dull, 'filters:saturation(100)/a.png', lenient)).decoded.pixel(8, 8);
+    assert.ok(p.r - p.g > clamped.r - clamped.g + 10, `${JSON.stringify(p)} vs ${JSON.stringify(clamped)}`);
+  });
+  test('saturation(-200) negates chroma: the same colour as hue(180)', async () => {
+    // a = C cos h, b = C sin h: -C at h is C at h + 180 degrees.
+    const a = (await run(await solid(RED), 'filters:saturation(-200)/a.png', lenient)).decoded.pixel(8, 8);
+    const b = (await run(await solid(RED), 'filters:hue(180)/a.png')).decoded.pixel(8, 8);
+    assertNear(a, b, 2);
+  });
+  test('saturation(-300) is the complementary colour, more vivid than its grey', async () => {
+    const p = (await run(await solid({ r: 180, g: 90, b: 90 }), 'filters:saturation(-300)/a.png', lenient)).decoded.pixel(8, 8);
+    assert.ok(p.r < p.g && p.r < p.b, JSON.stringify(p));
+  });
+  test('modulate(200,0,0) triples the lightness; modulate(0,250,0) multiplies chroma by 3.5', async () => {
+    const greyish = await solid({ r: 60, g: 50, b: 50 });
+    assertNear((await run(greyish, 'filters:modulate(200,0,0)/a.png', lenient)).decoded.pixel(8, 8), (await modulated(greyish, { brightness: 3 })).pixel(8, 8), 1);
+    assertNear((await run(greyish, 'filters:modulate(0,250,0)/a.png', lenient)).decoded.pixel(8, 8), (await modulated(greyish, { saturation: 3.5 })).pixel(8, 8), 1);
+  });
+  test('modulate(-150,0,0) takes the negative lightness factor as 0: black', async () => {
+    assertNear((await run(await solid(grey(200)), 'filters:modulate(-150,0,0)/a.png', lenient)).decoded.pixel(8, 8), grey(0), 1);
+  });
+  test('strict mode still refuses them', async () => {
+    await assert.rejects(run(await solid(RED), 'filters:saturation(-200)/a.png'), invalid(/^saturation: .*-100 to 100/));
+    await assert.rejects(run(await solid(RED), 'filters:modulate(0,101,0)/a.png'), invalid(/^modulate: /));
+  });
+});
+
 describe('grayscale, sepia, equalize, noise', () => {
   test('grayscale() gives equal channels at the luminance of red', async () => {
     const { decoded: d } = await run(await solid(RED), 'filters:grayscale()/a.png');
