@@ -1,7 +1,8 @@
 /**
  * What the imagor job needs, built once from the settings: signers (current secret first, then old ones), the
  * source policy and loaders in imagor's order (S3, file, then HTTP last), source and result storages, the
- * processing queue, the single-flight table, presets and base params, and the processing options. Base params
+ * processing queue, the single-flight table (and, in a cluster worker with result storage, the lease that extends
+ * it over the workers), presets and base params, and the processing options. Base params
  * and presets whose filters a request would be refused for stop the start (SettingsError naming the setting).
  */
 import sharp from 'sharp';
@@ -20,7 +21,9 @@ import { SettingsError } from '../settings/load.js';
 import type { Settings } from '../settings/table.js';
 import { createStores, type Stores } from '../store/create-stores.js';
 import { createHotCache, type HotCache } from '../store/hot-cache.js';
+import { primaryChannel } from '../server/cluster.js';
 import type { ImagorSigner } from '../verify/imagor-signature.js';
+import { createIpcLease, type FleetLease } from './fleet-lease.js';
 import { createSingleFlight, type SingleFlight } from './single-flight.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
 
@@ -35,6 +38,11 @@ export interface ImagorContext {
   /** Hot results in memory, in front of result storage. */
   readonly hot: HotCache;
   readonly flight: SingleFlight<unknown>;
+  /**
+   * One worker of the cluster at a time makes a given result, the others read it from result storage. Undefined
+   * outside a cluster, or without result storage to hand a result over.
+   */
+  readonly lease: FleetLease | undefined;
   readonly http: HttpLoader | undefined;
   readonly sourcePolicy: SourcePolicy;
   readonly stores: Stores;
@@ -112,6 +120,7 @@ export async function createImagorContext(deps: {
     loads: createWorkQueue(s.maxLoads, 0),
     hot: createHotCache(s.memoryCacheSize, s.memoryCacheTtl),
     flight: createSingleFlight(),
+    lease: createLease(stores),
     http,
     sourcePolicy,
     stores,
@@ -119,6 +128,11 @@ export async function createImagorContext(deps: {
     baseParams,
     processOptions,
   };
+}
+
+function createLease(stores: Stores): FleetLease | undefined {
+  const channel = stores.resultStorages.length > 0 ? primaryChannel() : undefined;
+  return channel && createIpcLease(channel);
 }
 
 /**

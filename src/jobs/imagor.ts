@@ -38,6 +38,7 @@ import { isStorageError, type BlobStore, type StoredBlob } from '../store/result
 import { resolveImagorRequest, type ResolvedImagorRequest } from '../verify/imagor-signature.js';
 import { nodeMac } from '../verify/node-mac.js';
 import { createDeadline } from '../server/deadline.js';
+import { releaseWhenDone } from './fleet-lease.js';
 
 export interface ImagorOutcome {
   readonly bytes: number;
@@ -252,7 +253,9 @@ function sendParams(app: App, res: Res, params: ImagorParams): ImagorOutcome {
 
 /**
  * Runs once per distinct result key: result storage, else load + process + store. Its only deadline is the
- * request timeout, so one client leaving stops nobody else waiting for the same result.
+ * request timeout, so one client leaving stops nobody else waiting for the same result. In a cluster with result
+ * storage, once per key for all the workers: a worker whose lease is refused waits for the holder, then reads the
+ * holder's result from storage (and makes it itself if it is not there).
  */
 async function produce(
   app: App,
@@ -263,10 +266,32 @@ async function produce(
   production: Production,
   accept: string | undefined,
 ): Promise<Result> {
-  const s = app.settings;
   const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
   if (stored) return stored;
+  const lease = production.store && app.imagor.lease ? await app.imagor.lease.acquire(key, deadline) : undefined;
+  if (lease && !lease.granted) {
+    const made = await readResult(app, params, key, deadline);
+    if (made) return made;
+  }
+  const saves: Promise<void>[] = [];
+  const making = makeResult(app, req, params, key, deadline, production, accept, saves);
+  // Given back once the result is saved (or the save failed), so a worker waiting for it finds it in storage.
+  if (lease) releaseWhenDone(lease, making.then(() => Promise.all(saves), noop), app.settings.requestTimeout + app.settings.saveTimeout);
+  return making;
+}
 
+/** Load, process and store (`saves` gets the save, which runs on after the result is returned). */
+async function makeResult(
+  app: App,
+  req: Req,
+  params: ImagorParams,
+  key: string,
+  deadline: AbortSignal,
+  production: Production,
+  accept: string | undefined,
+  saves: Promise<void>[],
+): Promise<Result> {
+  const s = app.settings;
   // As imagor, a full queue refuses before anything is downloaded: overload must not pull sources it won't process.
   if (app.imagor.queue.full) fail('BUSY', 'processing queue full on arrival');
   // Load first, outside the processing slots: a slow origin must hold a load slot, never a CPU slot.
@@ -317,7 +342,7 @@ async function produce(
         lastModifiedMs: production.store && app.imagor.stores.resultStorages.length > 0 ? Date.now() : (source?.lastModifiedMs ?? Date.now()),
         ...(source?.sourceHost && { sourceHost: source.sourceHost }),
       };
-      if (production.store) saveResult(app, key, result);
+      if (production.store) saves.push(saveResult(app, key, result));
       return result;
     } finally {
       release();
@@ -373,11 +398,13 @@ async function readResult(app: App, params: ImagorParams, key: string, deadline:
   return undefined;
 }
 
-function saveResult(app: App, key: string, result: Result): void {
+/** Saves in the background: the promise (which never rejects) is for the fleet lease, never for the response. */
+function saveResult(app: App, key: string, result: Result): Promise<void> {
   const signal = AbortSignal.timeout(app.settings.saveTimeout);
-  for (const store of app.imagor.stores.resultStorages) {
-    void guarded(app, store, 'put', () => store.put(key, result.data, { contentType: result.contentType, modifiedMs: result.lastModifiedMs }, signal));
-  }
+  const puts = app.imagor.stores.resultStorages.map((store) =>
+    guarded(app, store, 'put', () => store.put(key, result.data, { contentType: result.contentType, modifiedMs: result.lastModifiedMs }, signal)),
+  );
+  return Promise.all(puts).then(noop);
 }
 
 /** The source: from source storage, else the file/S3 loaders, else the HTTP loader (then kept in source storage). */

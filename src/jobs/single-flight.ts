@@ -1,6 +1,7 @@
 /**
  * Identical concurrent requests share one execution: the first caller for a key runs the work, later callers
- * for the same key await the same promise until it settles.
+ * for the same key await the same promise until it settles. One process only; fleet-lease.ts extends it over
+ * the workers of a cluster.
  */
 export interface SingleFlight<T> {
   run(key: string, work: () => Promise<T>): Promise<{ value: T; shared: boolean }>;

@@ -1,14 +1,16 @@
 /**
  * Running as several processes on one machine (--workers): the primary forks workers (node:cluster) that share
  * the listening ports, replaces one that dies (waiting longer each time workers die young, so a worker that dies
- * at start cannot fork-bomb), drains them all on SIGTERM or SIGINT, and sums their metrics for /metrics. The
- * primary never serves a request and never exits the process (main.ts does); a worker is an ordinary
- * `pixgate serve` with its own processing queue.
+ * at start cannot fork-bomb), drains them all on SIGTERM or SIGINT, sums their metrics for /metrics, and keeps
+ * the table of result leases (jobs/fleet-lease.ts) so one worker at a time makes a result. The primary never
+ * serves a request and never exits the process (main.ts does); a worker is an ordinary `pixgate serve` with its
+ * own processing queue.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { LEASE_ACQUIRE, LEASE_FREE, LEASE_RELEASE, LEASE_REPLY, type LeaseChannel } from '../jobs/fleet-lease.js';
 import type { Logger } from '../observe/log.js';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -68,6 +70,15 @@ export function notifyReady(): void {
 function sendToPrimary(message: object): void {
   // A callback turns "the primary is gone" into an ignored error instead of an exception.
   process.send?.(message, undefined, {}, () => {});
+}
+
+/** In a worker: the IPC channel to the primary, for the result leases. Undefined outside a cluster. */
+export function primaryChannel(): LeaseChannel | undefined {
+  if (!cluster.isWorker) return undefined;
+  return {
+    send: sendToPrimary,
+    onMessage: (listener) => process.on('message', listener),
+  };
 }
 
 /**
@@ -170,6 +181,102 @@ function isMessage(msg: unknown, type: string): msg is { type: string; id: unkno
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Result leases
+
+/**
+ * The primary's record of which worker is making which result: the first to ask for a key holds it, later askers
+ * queue behind it, and when the holder gives it back or exits every queued asker is told at once (`notify`), to
+ * read the result from storage. An asker is a worker and the id it chose. Keeps no timers: a holder is bounded by
+ * its own deadline, and a queued worker by its own.
+ */
+export interface LeaseTable<W> {
+  /** True when `owner` now holds `key`; false when it is queued behind the holder. */
+  acquire(owner: W, id: number, key: string): boolean;
+  /** The holder gives the key back (its queue is told), or a queued asker stops waiting. Unknown ids are ignored. */
+  release(owner: W, id: number): void;
+  /** A worker exited: what it held is given back, and it leaves every queue. */
+  drop(owner: W): void;
+  /** Keys held now. */
+  readonly size: number;
+}
+
+export function createLeaseTable<W>(notify: (owner: W, id: number) => void): LeaseTable<W> {
+  interface Held {
+    readonly owner: W;
+    readonly id: number;
+    readonly queue: Array<{ readonly owner: W; readonly id: number }>;
+  }
+  const held = new Map<string, Held>();
+  /** Every id a worker holds or waits with, and its key. */
+  const ids = new Map<W, Map<number, string>>();
+  const track = (owner: W, id: number, key: string) => {
+    let mine = ids.get(owner);
+    if (!mine) ids.set(owner, (mine = new Map()));
+    mine.set(id, key);
+  };
+  const untrack = (owner: W, id: number) => {
+    const mine = ids.get(owner);
+    mine?.delete(id);
+    if (mine?.size === 0) ids.delete(owner);
+  };
+  const release = (owner: W, id: number) => {
+    const key = ids.get(owner)?.get(id);
+    if (key === undefined) return;
+    untrack(owner, id);
+    const entry = held.get(key);
+    if (!entry) return;
+    if (entry.owner === owner && entry.id === id) {
+      held.delete(key);
+      for (const w of entry.queue) {
+        untrack(w.owner, w.id);
+        notify(w.owner, w.id);
+      }
+    } else {
+      const at = entry.queue.findIndex((w) => w.owner === owner && w.id === id);
+      if (at >= 0) entry.queue.splice(at, 1);
+    }
+  };
+  return {
+    get size() {
+      return held.size;
+    },
+    acquire(owner, id, key) {
+      track(owner, id, key);
+      const entry = held.get(key);
+      if (!entry) {
+        held.set(key, { owner, id, queue: [] });
+        return true;
+      }
+      entry.queue.push({ owner, id });
+      return false;
+    },
+    release,
+    drop(owner) {
+      const mine = [...(ids.get(owner) ?? [])];
+      const holds = ([id, key]: [number, string]) => held.get(key)?.owner === owner && held.get(key)?.id === id;
+      // Leave the queues first, so the exited worker is not among those told.
+      for (const [id] of mine.filter((m) => !holds(m))) release(owner, id);
+      for (const [id] of mine.filter(holds)) release(owner, id);
+    },
+  };
+}
+
+/** The primary's side of jobs/fleet-lease.ts: false when `msg` is not a lease message. */
+export function answerLeaseMessage<W>(leases: LeaseTable<W>, owner: W, msg: unknown, reply: (message: object) => void): boolean {
+  if (isMessage(msg, LEASE_ACQUIRE)) {
+    if (typeof msg.id === 'number' && typeof msg.key === 'string') {
+      reply({ type: LEASE_REPLY, id: msg.id, granted: leases.acquire(owner, msg.id, msg.key) });
+    }
+    return true;
+  }
+  if (isMessage(msg, LEASE_RELEASE)) {
+    if (typeof msg.id === 'number') leases.release(owner, msg.id);
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The primary
 
 export interface PrimaryOptions {
@@ -209,6 +316,9 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
     const timers = new Set<NodeJS.Timeout>();
     const collections = new Map<number, { parts: MetricsJson[]; waiting: Set<Worker>; finish(err?: Error): void }>();
     let nextCollection = 0;
+    const leases = createLeaseTable<Worker>((worker, id) => {
+      if (worker.isConnected()) worker.send({ type: LEASE_FREE, id }, undefined, () => {});
+    });
     let everReady = false;
     let youngDeaths = 0;
     let stopping: number | undefined;
@@ -292,6 +402,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
       });
 
     const onMessage = (worker: Worker, msg: unknown) => {
+      if (answerLeaseMessage(leases, worker, msg, (reply) => worker.isConnected() && worker.send(reply, undefined, () => {}))) return;
       if (isMessage(msg, READY)) {
         clearStartTimer(worker);
         readySince.set(worker, Date.now());
@@ -323,6 +434,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
       const starting = initial.delete(worker);
       const readyAt = readySince.get(worker);
       readySince.delete(worker);
+      leases.drop(worker);
       for (const entry of collections.values()) {
         if (entry.waiting.has(worker)) entry.finish(new Error(`worker ${worker.process.pid} exited`));
       }

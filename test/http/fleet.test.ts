@@ -2,8 +2,8 @@
 // pointed at the test S3 server) share one bucket, so the second serves the first one's result without processing
 // it, a changed source is processed again, and an outage of the bucket costs no request; the bounded disk cache
 // stays under its bound while workers fill it and survives a restart; a --workers cluster spreads requests over
-// its workers, replaces a killed one, sums their metrics and drains on SIGTERM; and the primary gives up on
-// workers that cannot start. Every server listens on 127.0.0.1 only.
+// its workers, replaces a killed one, sums their metrics and drains on SIGTERM; with a result storage, identical
+// requests arriving at different workers are processed once; and the primary gives up on workers that cannot start. Every server listens on 127.0.0.1 only.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import cluster from 'node:cluster';
@@ -476,6 +476,83 @@ describe('pixgate --workers 2', { concurrency: 1 }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /"msg":"all workers stopped"/);
     for (const pid of workers) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// --workers with a result storage: one processing for the whole cluster
+
+describe('pixgate --workers 2 with a file result storage', { concurrency: 1 }, () => {
+  const secret = 'fleet-lease-test-secret';
+  const signer: ImagorSigner = { secret, type: 'sha1', truncate: 0 };
+  let dir: string;
+  let origin: Origin;
+  let e: Instance | undefined;
+  let image: Buffer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pixgate-fleet-lease-'));
+    origin = await startOrigin();
+    image = await makeSolid(48, 48, RED, 'png');
+    const env = {
+      IMAGOR_SECRET: secret,
+      FILE_RESULT_STORAGE_BASE_DIR: dir,
+      PIXGATE_LOG_JSON: 'true',
+      PIXGATE_METRICS: 'true',
+      PIXGATE_ACCESS_LOG: 'true',
+    };
+    e = await startInstance(env, ['--workers', '2'], 2);
+  });
+
+  after(async () => {
+    await stopAll([e]);
+    await origin?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('8 identical requests arriving together on both workers are processed once, from one origin fetch', async () => {
+    // The primary hands connections to its workers in turn, which usually splits 8 between both but cannot be
+    // forced: an attempt served by one worker alone proves nothing about the cluster, so another (with another
+    // source URL, so another result) is made.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const path = `/gated-${attempt}.png`;
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      origin.route(path, async (req, res) => {
+        await gate;
+        serve(image)(req, res);
+      });
+      const url = signedUrl(e!.url, `fit-in/24x24/filters:format(png)/${origin.url(path)}`, signer);
+      const before = await e!.metrics();
+      const linesBefore = e!.records().length;
+      const pending = Array.from({ length: 8 }, () => fetchRaw(url, { timeoutMs: 20_000 }));
+      await eventually('the origin to receive the source request', () => (origin.hits(path) > 0 ? true : undefined));
+      // The slow origin holds the first worker's fetch while the other requests arrive at both workers.
+      await sleep(1000);
+      open();
+      const responses = await Promise.all(pending);
+      for (const r of responses) {
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.body, responses[0]!.body);
+      }
+      assert.ok(near(await centre(responses[0]!.body), RED));
+      const serving = await eventually('8 request lines', () => {
+        const lines = e!.records().slice(linesBefore).filter((r) => r.msg === 'request' && r.route === 'imagor');
+        return lines.length >= 8 ? new Set(lines.map((r) => r.worker)) : undefined;
+      });
+
+      const after = await e!.metrics();
+      const processed = seriesValue(after, 'pixgate_images_processed_total') - seriesValue(before, 'pixgate_images_processed_total');
+      assert.equal(processed, 1, 'images processed over both workers');
+      assert.equal(origin.requests(path).filter((r) => r.method === 'GET').length, 1, 'origin GETs');
+      if (serving.size === 2) {
+        // The worker that waited read the holder's result from storage.
+        const hits = seriesValue(after, 'pixgate_result_storage_total{outcome="hit"}') - seriesValue(before, 'pixgate_result_storage_total{outcome="hit"}');
+        assert.equal(hits, 1, 'result storage hits');
+        return;
+      }
+    }
+    assert.fail('every attempt was served by one worker alone');
   });
 });
 

@@ -1,9 +1,18 @@
-// The pure parts of the cluster: the worker count, the restart back-off, the `workers` setting, and the sum of
-// several workers' metrics that /metrics serves. The processes themselves are in test/http/fleet.test.ts.
+// The pure parts of the cluster: the worker count, the restart back-off, the `workers` setting, the sum of
+// several workers' metrics that /metrics serves, and the primary's table of result leases. The processes
+// themselves are in test/http/fleet.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { aggregateMetrics, MAX_START_FAILURES, resolveWorkerCount, restartDelayMs } from '../../../src/server/cluster.js';
+import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_REPLY } from '../../../src/jobs/fleet-lease.js';
+import {
+  aggregateMetrics,
+  answerLeaseMessage,
+  createLeaseTable,
+  MAX_START_FAILURES,
+  resolveWorkerCount,
+  restartDelayMs,
+} from '../../../src/server/cluster.js';
 import { loadSettings, SettingsError } from '../../../src/settings/load.js';
 
 test('workers=auto is one per core, and a number is taken as it is', () => {
@@ -86,4 +95,105 @@ test('the metrics of a single worker come out as that worker has them', async ()
   assert.equal(valueOf(text, 'pixgate_requests_total{route="imagor",code="200"}'), 5);
   assert.equal(valueOf(text, 'pixgate_queue_depth'), 0);
   assert.equal(valueOf(text, 'pixgate_process_duration_seconds_count'), 0);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Result leases
+
+/** A lease table whose notices are recorded as `worker#id`. */
+function leaseTable() {
+  const told: string[] = [];
+  const table = createLeaseTable<string>((worker, id) => told.push(`${worker}#${id}`));
+  return { table, told };
+}
+
+test('the first worker to ask for a key holds it; later askers, from any worker, queue behind it', () => {
+  const { table, told } = leaseTable();
+  assert.equal(table.acquire('a', 0, 'k'), true);
+  assert.equal(table.acquire('b', 0, 'k'), false);
+  assert.equal(table.acquire('c', 7, 'k'), false);
+  assert.equal(table.acquire('a', 1, 'k'), false, 'the holder\'s own worker asking again queues too');
+  assert.equal(table.acquire('b', 1, 'other'), true, 'keys are independent');
+  assert.equal(table.size, 2);
+  assert.deepEqual(told, []);
+});
+
+test('the holder giving the key back tells every queued asker at once, and the key is free again', () => {
+  const { table, told } = leaseTable();
+  table.acquire('a', 0, 'k');
+  table.acquire('b', 0, 'k');
+  table.acquire('c', 3, 'k');
+  table.release('a', 0);
+  assert.deepEqual(told, ['b#0', 'c#3']);
+  assert.equal(table.size, 0);
+  // Those told are no longer queued: giving back their ids changes nothing, and the next asker holds the key.
+  table.release('b', 0);
+  table.release('c', 3);
+  assert.equal(table.acquire('c', 4, 'k'), true);
+  assert.equal(table.acquire('b', 1, 'k'), false);
+  assert.deepEqual(told, ['b#0', 'c#3']);
+});
+
+test('an asker that stops waiting leaves the queue and is not told later', () => {
+  const { table, told } = leaseTable();
+  table.acquire('a', 0, 'k');
+  table.acquire('b', 0, 'k');
+  table.acquire('c', 0, 'k');
+  table.release('b', 0);
+  assert.equal(table.size, 1, 'a queued asker leaving does not free the key');
+  table.release('a', 0);
+  assert.deepEqual(told, ['c#0']);
+});
+
+test('ids are per worker: another worker giving back the same id frees nothing, and unknown ids are ignored', () => {
+  const { table, told } = leaseTable();
+  table.acquire('a', 0, 'k');
+  table.acquire('b', 1, 'k');
+  table.release('b', 0);
+  table.release('c', 0);
+  table.release('a', 99);
+  assert.equal(table.size, 1);
+  assert.deepEqual(told, []);
+  table.release('a', 0);
+  table.release('a', 0);
+  assert.deepEqual(told, ['b#1'], 'a second release tells nobody again');
+});
+
+test('a worker that exits gives back what it held and leaves every queue, without being told itself', () => {
+  const { table, told } = leaseTable();
+  table.acquire('a', 0, 'k1');
+  table.acquire('a', 1, 'k2');
+  table.acquire('b', 0, 'k1');
+  table.acquire('a', 2, 'k1'); // queued behind its own lease
+  table.acquire('b', 1, 'k3');
+  table.acquire('a', 3, 'k3'); // queued behind b
+  table.acquire('c', 0, 'k2');
+  table.drop('a');
+  assert.deepEqual(told.sort(), ['b#0', 'c#0']);
+  assert.equal(table.size, 1, 'only b\'s k3 is held');
+  table.release('b', 1);
+  assert.deepEqual(told.sort(), ['b#0', 'c#0'], 'the exited worker was no longer queued for k3');
+  assert.equal(table.size, 0);
+  table.drop('nobody');
+});
+
+test('the primary answers lease messages: a grant, a queue place, and a release that frees the queue', () => {
+  const { table, told } = leaseTable();
+  const replies: object[] = [];
+  const answer = (worker: string, msg: unknown) => answerLeaseMessage(table, worker, msg, (m) => replies.push(m));
+  assert.equal(answer('a', { type: LEASE_ACQUIRE, id: 4, key: 'k' }), true);
+  assert.equal(answer('b', { type: LEASE_ACQUIRE, id: 9, key: 'k' }), true);
+  assert.deepEqual(replies, [
+    { type: LEASE_REPLY, id: 4, granted: true },
+    { type: LEASE_REPLY, id: 9, granted: false },
+  ]);
+  assert.equal(answer('a', { type: LEASE_RELEASE, id: 4 }), true);
+  assert.deepEqual(told, ['b#9']);
+  // Not lease messages, or malformed ones: nothing is granted or answered.
+  assert.equal(answer('a', { type: 'pixgate:metrics-request', id: 1 }), false);
+  assert.equal(answer('a', 'pixgate:lease-acquire'), false);
+  assert.equal(answer('a', { type: LEASE_ACQUIRE, id: '5', key: 'k' }), true);
+  assert.equal(answer('a', { type: LEASE_ACQUIRE, id: 5 }), true);
+  assert.equal(replies.length, 2);
+  assert.equal(table.size, 0);
 });
