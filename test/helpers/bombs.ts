@@ -1,8 +1,9 @@
 /**
  * Hostile files for the adversarial suite (security.md §2.2 and §3), generated on demand, never stored: images
  * whose headers declare huge sizes (PNG, JPEG, GIF, WebP, TIFF, AVIF/HEIF), complete decompression bombs, frame
- * bombs, SVG entity and <use> bombs, SVGs reaching out (external entities, hrefs, CSS, XInclude), truncated and
- * zero-byte files, HTML and scripts labelled as images, polyglots, and gzip/deflate/nested-gzip body bombs.
+ * bombs, SVG entity and reference bombs (<use>, patterns, markers, style sheets, nested data: documents), SVGs
+ * reaching out (external entities, hrefs, CSS, XInclude), truncated and zero-byte files, HTML and scripts
+ * labelled as images, polyglots, and gzip/deflate/nested-gzip body bombs.
  * Bombs of zeros are built from one compressed block repeated, so a 4 GiB bomb costs milliseconds and a few MB.
  */
 import { constants, crc32, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -312,13 +313,44 @@ export function svgQuadraticBlowup(entityBytes = 100_000, references = 10_000): 
   return `<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a "${'a'.repeat(entityBytes)}">]>\n${SVG_OPEN}<text x="0" y="20">${'&a;'.repeat(references)}</text></svg>`;
 }
 
-/** `depth` levels of groups, each made of `fanout` <use> of the level below: fanout^depth rectangles. */
-export function svgUseBomb(depth = 10, fanout = 10): string {
+/**
+ * `depth` levels of groups, each made of `fanout` <use> of the level below: fanout^depth rectangles. `ref` spells
+ * the href to an id: libxml2 decodes character references (`&#35;l9`) before librsvg reads `#l9`.
+ */
+export function svgUseBomb(depth = 10, fanout = 10, ref: (id: string) => string = (id) => `#${id}`): string {
+  const use = (id: string) => `<use href="${ref(id)}" xlink:href="${ref(id)}"/>`;
   const defs = ['<rect id="l0" width="1" height="1" fill="red"/>'];
+  for (let i = 1; i <= depth; i++) defs.push(`<g id="l${i}">${use(`l${i - 1}`).repeat(fanout)}</g>`);
+  return `${SVG_OPEN}<defs>${defs.join('')}</defs>${use(`l${depth}`)}</svg>`;
+}
+
+/** `depth` levels of patterns, each of `fanout` rectangles painted with the level below: no <use> at all. */
+export function svgPatternBomb(depth = 6, fanout = 10): string {
+  const defs = ['<pattern id="p0" width="64" height="64" patternUnits="userSpaceOnUse"><rect width="1" height="1" fill="red"/></pattern>'];
   for (let i = 1; i <= depth; i++) {
-    defs.push(`<g id="l${i}">${Array.from({ length: fanout }, () => `<use href="#l${i - 1}" xlink:href="#l${i - 1}"/>`).join('')}</g>`);
+    const rects = Array.from({ length: fanout }, (_, k) => `<rect x="${k}" width="8" height="8" fill="url(#p${i - 1})"/>`).join('');
+    defs.push(`<pattern id="p${i}" width="64" height="64" patternUnits="userSpaceOnUse">${rects}</pattern>`);
   }
-  return `${SVG_OPEN}<defs>${defs.join('')}</defs><use href="#l${depth}" xlink:href="#l${depth}"/></svg>`;
+  return `${SVG_OPEN}<defs>${defs.join('')}</defs><rect width="64" height="64" fill="url(#p${depth})"/></svg>`;
+}
+
+/** `depth` levels of markers, each a path of `fanout` vertices carrying the level below at every vertex. */
+export function svgMarkerBomb(depth = 5, fanout = 10): string {
+  const path = (marker: string) => `<path d="M0 0${Array.from({ length: fanout }, (_, k) => ` L${k} ${k}`).join('')}" stroke="red" marker-mid="url(#${marker})"/>`;
+  const defs = ['<marker id="k0" markerWidth="64" markerHeight="64"><rect width="1" height="1"/></marker>'];
+  for (let i = 1; i <= depth; i++) defs.push(`<marker id="k${i}" markerWidth="64" markerHeight="64">${path(`k${i - 1}`)}</marker>`);
+  return `${SVG_OPEN}<defs>${defs.join('')}</defs>${path(`k${depth}`)}</svg>`;
+}
+
+/** The pattern bomb again, its references made by a <style> sheet through classes, with CSS escapes. */
+export function svgStyleSheetBomb(depth = 6, fanout = 10): string {
+  const rules = Array.from({ length: depth + 1 }, (_, i) => `.c${i}{fill:u\\72l(\\23 p${i})}`).join('');
+  const defs = ['<pattern id="p0" width="64" height="64" patternUnits="userSpaceOnUse"><rect width="1" height="1" fill="red"/></pattern>'];
+  for (let i = 1; i <= depth; i++) {
+    const rects = Array.from({ length: fanout }, (_, k) => `<rect x="${k}" width="8" height="8" class="c${i - 1}"/>`).join('');
+    defs.push(`<pattern id="p${i}" width="64" height="64" patternUnits="userSpaceOnUse">${rects}</pattern>`);
+  }
+  return `${SVG_OPEN}<style>${rules}</style><defs>${defs.join('')}</defs><rect width="64" height="64" class="c${depth}"/></svg>`;
 }
 
 export const svgHugeDims = (): string => '<svg xmlns="http://www.w3.org/2000/svg" width="1000000" height="1000000"><rect width="1000000" height="1000000" fill="red"/></svg>';
@@ -368,6 +400,13 @@ export async function imageBombs(): Promise<Hostile[]> {
     h('svg_billion_laughs', 'SVG with 10 levels of 10x entity expansion', svgBillionLaughs(), IMAGE_TYPES.svg!, { mustNotEcho: ['<!ENTITY', 'lollol'] }),
     h('svg_quadratic_blowup', 'SVG with a 100 kB entity referenced 10 000 times', svgQuadraticBlowup(), IMAGE_TYPES.svg!, { mustNotEcho: ['<!ENTITY', 'aaaaaaaaaaaaaaaa'] }),
     h('svg_use_bomb', 'SVG with 10 levels of 10 nested <use> (10^10 elements)', svgUseBomb(), IMAGE_TYPES.svg!, { mustNotEcho: ['<use'] }),
+    h('svg_use_bomb_charref_dec', 'the <use> bomb with every href spelled &#35;l9', svgUseBomb(10, 10, (id) => `&#35;${id}`), IMAGE_TYPES.svg!, { mustNotEcho: ['<use'] }),
+    h('svg_use_bomb_charref_hex', 'the <use> bomb with every href spelled &#x23;l9', svgUseBomb(10, 10, (id) => `&#x23;${id}`), IMAGE_TYPES.svg!, { mustNotEcho: ['<use'] }),
+    h('svg_use_bomb_comment', 'the <use> bomb with a "</g>" in a comment opening every group', svgUseBomb().replace(/(<g id="l\d+">)/g, '$1<!-- </g> -->'), IMAGE_TYPES.svg!, { mustNotEcho: ['<use'] }),
+    h('svg_pattern_bomb', 'SVG with 6 levels of 10 rectangles filled with the pattern below (10^6 elements)', svgPatternBomb(), IMAGE_TYPES.svg!, { mustNotEcho: ['<pattern'] }),
+    h('svg_marker_bomb', 'SVG with 5 levels of markers on 10-vertex paths (10^5 markers)', svgMarkerBomb(), IMAGE_TYPES.svg!, { mustNotEcho: ['<marker'] }),
+    h('svg_stylesheet_bomb', 'the pattern bomb made through <style> classes and CSS escapes', svgStyleSheetBomb(), IMAGE_TYPES.svg!, { mustNotEcho: ['<style'] }),
+    h('svg_data_image_bomb', 'SVG whose <image> is the <use> bomb in a data: URL', svgWith(`<image width="64" height="64" href="data:image/svg+xml;base64,${Buffer.from(svgUseBomb()).toString('base64')}"/>`), IMAGE_TYPES.svg!, { mustNotEcho: ['<image'] }),
     h('svg_huge_dims', 'SVG of 1e6 x 1e6 px', svgHugeDims(), IMAGE_TYPES.svg!, { mustNotEcho: ['<svg'] }),
   ];
 }
@@ -423,6 +462,7 @@ export async function disguisedFiles(opts: BombOptions): Promise<Hostile[]> {
     h('svg_script', 'SVG with <script>, onload, javascript: and foreignObject', svgScript, IMAGE_TYPES.svg!, { mustNotEcho: ['PAYLOAD-SVG-SCRIPT', 'PAYLOAD-SVG-ONLOAD'] }),
     h('svg_xxe_file', 'SVG with an external entity on file:///etc/passwd', svgWith('<text y="20">&xxe;</text>', '<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'), IMAGE_TYPES.svg!, { mustNotEcho: ['root:x:0:0'] }),
     h('svg_xxe_http', 'SVG with an external entity on the canary', svgWith('<text y="20">&xxe;</text>', `<!DOCTYPE svg [<!ENTITY xxe SYSTEM "${c}/canary/xxe">]>\n`), IMAGE_TYPES.svg!, { mustNotEcho: ['INTERNAL-SECRET-CANARY'] }),
+    h('svg_xxe_internal', 'SVG with an internal entity declaration used in its text', svgWith('<text y="20">&xxe;</text>', '<!DOCTYPE svg [<!ENTITY xxe "PAYLOAD-INTERNAL-ENTITY">]>\n'), IMAGE_TYPES.svg!, { mustNotEcho: ['PAYLOAD-INTERNAL-ENTITY', '<!ENTITY'] }),
     h('svg_xxe_parameter', 'SVG with a parameter entity loading a DTD from the canary', svgWith('<text y="20">x</text>', `<!DOCTYPE svg [<!ENTITY % dtd SYSTEM "${c}/canary/dtd"> %dtd;]>\n`), IMAGE_TYPES.svg!, { mustNotEcho: ['INTERNAL-SECRET-CANARY'] }),
     h('svg_external_image_http', 'SVG <image> on the canary', svgWith(`<image href="${c}/canary/img.png" xlink:href="${c}/canary/img.png" width="64" height="64"/>`), IMAGE_TYPES.svg!, { mustNotEcho: ['INTERNAL-SECRET-CANARY'] }),
     h('svg_external_image_file', 'SVG <image> on file:///etc/passwd', svgWith('<image href="file:///etc/passwd" xlink:href="file:///etc/passwd" width="64" height="64"/>'), IMAGE_TYPES.svg!, { mustNotEcho: ['root:x:0:0'] }),
