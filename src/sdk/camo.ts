@@ -12,7 +12,7 @@ import {
   type CamoEncoding,
 } from '../verify/camo-digest.js';
 import type { AsyncMacFn, MacFn } from '../verify/mac.js';
-import { invalidParameter } from './validate.js';
+import { asyncMac, invalidParameter, syncMac } from './validate.js';
 import { runWithAsyncMac, webCryptoMac } from './web-mac.js';
 
 export type { CamoEncoding };
@@ -58,7 +58,7 @@ function checkSignOptions(url: unknown, options: CamoUrlOptions): CamoEncoding {
  */
 export async function camoUrl(url: string, options: CamoUrlAsyncOptions): Promise<string> {
   const encoding = checkSignOptions(url, options);
-  const signed = await runWithAsyncMac((mac) => signCamoUrl(url, options.key, encoding, mac), options.mac ?? webCryptoMac);
+  const signed = await runWithAsyncMac((mac) => signCamoUrl(url, options.key, encoding, mac), asyncMac(options.mac) ?? webCryptoMac);
   return formatCamoUrl(options.prefix ?? '', signed);
 }
 
@@ -72,7 +72,8 @@ export async function camoUrl(url: string, options: CamoUrlAsyncOptions): Promis
  */
 export function camoUrlSync(url: string, options: CamoUrlOptions, mac: MacFn): string {
   const encoding = checkSignOptions(url, options);
-  return formatCamoUrl(options.prefix ?? '', signCamoUrl(url, options.key, encoding, mac));
+  const checked = syncMac(mac, 'camoUrl');
+  return formatCamoUrl(options.prefix ?? '', signCamoUrl(url, options.key, encoding, checked));
 }
 
 type CamoParts = { readonly form: 'path'; readonly digest: string; readonly encoded: string } | { readonly form: 'query'; readonly digest: string; readonly url: string };
@@ -119,7 +120,7 @@ function verifyParts(parts: CamoParts, keys: readonly string[], mac: MacFn): str
 export async function decodeCamoUrl(camo: string, options: DecodeCamoUrlAsyncOptions): Promise<string> {
   const parts = splitCamoUrl(camo);
   const keys = keyList(options);
-  return runWithAsyncMac((mac) => verifyParts(parts, keys, mac), options.mac ?? webCryptoMac);
+  return runWithAsyncMac((mac) => verifyParts(parts, keys, mac), asyncMac(options.mac) ?? webCryptoMac);
 }
 
 /**
@@ -129,5 +130,7 @@ export async function decodeCamoUrl(camo: string, options: DecodeCamoUrlAsyncOpt
  * // 'http://golang.org/doc/gopher/frontpage.png'
  */
 export function decodeCamoUrlSync(camo: string, options: DecodeCamoUrlOptions, mac: MacFn): string {
-  return verifyParts(splitCamoUrl(camo), keyList(options), mac);
+  const parts = splitCamoUrl(camo);
+  const keys = keyList(options);
+  return verifyParts(parts, keys, syncMac(mac, 'decodeCamoUrl'));
 }

@@ -5,7 +5,7 @@
  * own grammar; this module only validates, escapes filter arguments and places the `preset:` segment.
  */
 import { formatFloat, generateImagorPath } from '../parse/imagor-generate.js';
-import { scanFiltersSegment, splitFilterArgs } from '../parse/imagor-filters.js';
+import { formatFiltersSegment, scanFiltersSegment, splitFilterArgs } from '../parse/imagor-filters.js';
 import type { Filter, ImagorParams, TrimBy } from '../parse/imagor-params.js';
 import { parseImagorParamsPath, parseImagorPath, queryUnescape } from '../parse/imagor-path.js';
 import { encodeBase64Url, utf8 } from '../verify/encoding.js';
@@ -17,7 +17,7 @@ import {
   type ImagorSignerType,
 } from '../verify/imagor-signature.js';
 import type { AsyncMacFn, MacFn } from '../verify/mac.js';
-import { invalidParameter, isFiniteNumber, isSafeInteger } from './validate.js';
+import { asyncMac, invalidParameter, isFiniteNumber, isSafeInteger, syncMac } from './validate.js';
 import { runWithAsyncMac, webCryptoMac } from './web-mac.js';
 
 export type { ImagorSignerType, TrimBy };
@@ -116,9 +116,11 @@ const COLOR_HEX = /^#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/;
 const COLOR_NAME = /^[A-Za-z]+$/;
 const FILTER_NAME = /^[a-z][a-z0-9_]*$/;
 const PRESET_NAME = /^[A-Za-z0-9_-]+$/;
-// Characters a filter argument may hold as they are: RFC 3986 unreserved and sub-delims, `:`, `@`, `/` and `%`.
-// Anything else would be rewritten by a browser or an HTTP client and break the signature.
-const URL_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+// Characters a filter argument may hold as they are: RFC 3986 unreserved and sub-delims, `:`, `@`, `/`, `%`, and
+// `[` `]` for thumbor's curve(). Anything else would be rewritten by a browser or an HTTP client and break the
+// signature. Brackets are gen-delims, but WHATWG URL (browsers, fetch, Node), Go's net/url and Python's requests
+// all send them in a path as they are; the server reads curve() only from raw brackets, never from %5B.
+const URL_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%[\]]*$/;
 
 function int(name: string, value: unknown, min: number, max: number): string {
   if (!isSafeInteger(value, min, max)) invalidParameter(name, `an integer between ${min} and ${max}`, value);
@@ -154,6 +156,51 @@ function position(name: string, value: unknown): string {
 
 function alpha(name: string, value: unknown): string {
   return num(name, value, 0, 100);
+}
+
+/** A colour the server can mix with: `auto`, `none`, `transparent` and `blur` are not colours there. */
+function solidColor(name: string, value: unknown): string {
+  if (typeof value === 'string' && ['auto', 'none', 'transparent', 'blur'].includes(value.toLowerCase())) {
+    invalidParameter(name, 'a colour name or hex rgb, rrggbb or rrggbbaa (not auto, none, transparent or blur)', value);
+  }
+  return color(name, value);
+}
+
+/** A tone curve for `f.curve`: (x, y) points, x rising from 0 to 255, y from 0 to 255. */
+export type ImagorCurve = readonly (readonly [x: number, y: number])[];
+
+/** thumbor's curve syntax `[(x,y),(x,y)]` (thumbor/filters/curve.py). */
+function curveArg(name: string, points: unknown): string {
+  const expected = 'a non-empty array of [x, y] integer points from 0 to 255, x rising';
+  if (!Array.isArray(points) || points.length === 0) invalidParameter(name, expected, points);
+  let lastX = -1;
+  const out: string[] = [];
+  for (const point of points as unknown[]) {
+    if (!Array.isArray(point) || point.length !== 2) invalidParameter(name, expected, point);
+    const [x, y] = point as unknown[];
+    if (!isSafeInteger(x, 0, 255) || !isSafeInteger(y, 0, 255) || x <= lastX) invalidParameter(name, expected, point);
+    lastX = x;
+    out.push(`(${x},${y})`);
+  }
+  return `[${out.join(',')}]`;
+}
+
+/** The server's largest kernel side (MAX_KERNEL_SIDE in process/filters/sharpness.ts; thumbor has none). */
+const MAX_KERNEL_SIDE = 25;
+
+/** thumbor's convolution arguments: items joined with `;`, the number of columns, and the normalize flag. */
+function convolutionArgs(items: unknown, columns: unknown, normalize: unknown): string[] {
+  const sides = `odd, at most ${MAX_KERNEL_SIDE}`;
+  if (!Array.isArray(items) || items.length === 0 || !items.every((v) => isFiniteNumber(v))) {
+    invalidParameter('convolution kernel', 'a non-empty array of finite numbers', items);
+  }
+  if (!isSafeInteger(columns, 1, MAX_KERNEL_SIDE) || columns % 2 === 0) invalidParameter('convolution columns', `an integer, ${sides}`, columns);
+  const rows = items.length / columns;
+  if (!Number.isInteger(rows) || rows % 2 === 0 || rows > MAX_KERNEL_SIDE) {
+    invalidParameter('convolution kernel', `columns x rows items, the number of rows ${sides}`, items.length);
+  }
+  if (normalize !== undefined && typeof normalize !== 'boolean') invalidParameter('convolution normalize', 'a boolean', normalize);
+  return [(items as number[]).map((v) => formatFloat(v)).join(';'), String(columns), String(normalize ?? true)];
 }
 
 const HEX = '0123456789ABCDEF';
@@ -291,6 +338,9 @@ function nestedPath(value: unknown): string {
  * `ImagorOptions.filters`; arguments are escaped so that the server reads back exactly what was given.
  * @example
  * filters: [f.format('webp'), f.quality(80), f.fill('blur'), f.watermark({ image: 'logo.png', x: -10, y: -10, alpha: 30 })]
+ * @example
+ * // tone and kernel filters imagor does not have (thumbor's, and a sepia tone)
+ * filters: [f.colorize(40, 80, 20, 'ff0000'), f.noise(10), f.convolution([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), f.sepia()]
  */
 export const f = {
   /** Flatten transparency onto a colour. */
@@ -476,6 +526,67 @@ export const f = {
     }
     return filter('watermark', args);
   },
+  /**
+   * A sepia tone (pixgate's own: neither imagor nor thumbor has one).
+   * @example
+   * f.sepia() // sepia()
+   */
+  sepia: () => filter('sepia'),
+  /**
+   * thumbor's histogram equalisation (imagor has none).
+   * @example
+   * f.equalize() // equalize()
+   */
+  equalize: () => filter('equalize'),
+  /**
+   * thumbor's colorize: move red, green and blue that many percent (0..100) towards the fill colour's channels.
+   * @example
+   * f.colorize(40, 80, 20, 'ff0000') // colorize(40,80,20,ff0000)
+   */
+  colorize: (red: number, green: number, blue: number, fillColor: ImagorColor) =>
+    filter('colorize', [
+      num('colorize red', red, 0, 100),
+      num('colorize green', green, 0, 100),
+      num('colorize blue', blue, 0, 100),
+      solidColor('colorize fill', fillColor),
+    ]),
+  /**
+   * thumbor's tone curves: each channel goes through its own curve, then through the one for all channels.
+   * A curve is a list of [x, y] points (integers 0..255, x rising); `[[0, 0], [255, 255]]` changes nothing.
+   * @example
+   * const same: ImagorCurve = [[0, 0], [255, 255]];
+   * f.curve(same, [[0, 50], [128, 170], [255, 255]], same, same)
+   * // curve([(0,0),(255,255)],[(0,50),(128,170),(255,255)],[(0,0),(255,255)],[(0,0),(255,255)])
+   */
+  curve: (all: ImagorCurve, red: ImagorCurve, green: ImagorCurve, blue: ImagorCurve) =>
+    filter('curve', [curveArg('curve all', all), curveArg('curve red', red), curveArg('curve green', green), curveArg('curve blue', blue)]),
+  /**
+   * thumbor's noise: amount 0..100 (integer). The server always seeds its noise, so one URL always gives the
+   * same pixels; give a seed (0..4294967295) for a different pattern.
+   * @example
+   * f.noise(40) // noise(40)
+   */
+  noise: (amount: number, seed?: number) =>
+    filter('noise', seed === undefined ? [int('noise amount', amount, 0, 100)] : [int('noise amount', amount, 0, 100), int('noise seed', seed, 0, 0xffffffff)]),
+  /**
+   * thumbor's convolution: a kernel as rows (or thumbor's flat items and a number of columns), odd sides of at
+   * most 25, divided by the sum of its items unless `normalize` is false (or the sum is 0). Edges are extended.
+   * @example
+   * f.convolution([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) // convolution(1;2;1;2;4;2;1;2;1,3,true)
+   * f.convolution([-1, -1, -1, -1, 8, -1, -1, -1, -1], 3, false) // convolution(-1;-1;-1;-1;8;-1;-1;-1;-1,3,false)
+   */
+  convolution: (
+    ...args: [rows: readonly (readonly number[])[], normalize?: boolean] | [items: readonly number[], columns: number, normalize?: boolean]
+  ) => {
+    const [first] = args;
+    if (Array.isArray(first) && first.length > 0 && first.every((row) => Array.isArray(row))) {
+      const rows = first as readonly (readonly number[])[];
+      const columns = rows[0]!.length;
+      if (rows.some((row) => row.length !== columns)) invalidParameter('convolution rows', 'rows of one length', rows.map((row) => row.length));
+      return filter('convolution', convolutionArgs(rows.flat(), columns, args[1]));
+    }
+    return filter('convolution', convolutionArgs(first, args[1], args[2]));
+  },
   /** /meta only: add a BlurHash with x and y components (1..9). */
   blurhash: (x: number, y: number) => filter('blurhash', [int('blurhash x', x, 1, 9), int('blurhash y', y, 1, 9)]),
   /** /meta only: add a ThumbHash. */
@@ -617,8 +728,11 @@ export function buildImagorPath(options: ImagorOptions): string {
   const presets = presetSegment(options.presets);
   let path = generateImagorPath(params);
   // An image that would be sent with characters a client re-encodes, or that reads as a preset segment,
-  // goes out as b64: instead (imagor decodes it back to the same image).
-  if (!params.base64Image && (!URL_SAFE_PATH.test(path) || (presets === '' && /^preset:/.test(path)))) {
+  // goes out as b64: instead (imagor decodes it back to the same image). The filters were checked on their own
+  // (checkFilter, which also lets curve()'s brackets through).
+  const filters = formatFiltersSegment(params.filters ?? []);
+  const rest = filters === '' ? path : path.replace(filters, '');
+  if (!params.base64Image && (!URL_SAFE_PATH.test(rest) || (presets === '' && /^preset:/.test(path)))) {
     path = generateImagorPath({ ...params, base64Image: true });
   }
   const full = presets + path;
@@ -743,7 +857,8 @@ function pathToSign(path: unknown): string {
  * // 'cST4Ko5_FqwT3BDn-Wf4gO3RFSk='
  */
 export async function signImagorPath(path: string, options: ImagorSignAsyncOptions): Promise<string> {
-  return signImagorPathAsync(pathToSign(path), signer(options), options.mac ?? webCryptoMac);
+  const text = pathToSign(path);
+  return signImagorPathAsync(text, signer(options), asyncMac(options.mac) ?? webCryptoMac);
 }
 
 /**
@@ -752,7 +867,8 @@ export async function signImagorPath(path: string, options: ImagorSignAsyncOptio
  * signImagorPathSync('fit-in/100x100/a.png', { secret: 's', type: 'sha256', truncate: 40 }, mac)
  */
 export function signImagorPathSync(path: string, options: ImagorSignOptions, mac: MacFn): string {
-  return signImagorPathWith(pathToSign(path), signer(options), mac);
+  const text = pathToSign(path);
+  return signImagorPathWith(text, signer(options), syncMac(mac, 'signImagorPath'));
 }
 
 function joinBase(baseUrl: unknown, rest: string): string {
@@ -772,7 +888,7 @@ function joinBase(baseUrl: unknown, rest: string): string {
 export async function imagorUrl(options: ImagorOptions, signing: ImagorUrlAsyncOptions): Promise<string> {
   const path = buildImagorPath(options);
   if (signing?.unsafe === true) return joinBase(signing.baseUrl, `unsafe/${path}`);
-  const hash = await signImagorPathAsync(path, signer(signing as ImagorSignOptions), signing.mac ?? webCryptoMac);
+  const hash = await signImagorPathAsync(path, signer(signing as ImagorSignOptions), asyncMac(signing.mac) ?? webCryptoMac);
   return joinBase(signing.baseUrl, `${hash}/${path}`);
 }
 
@@ -784,7 +900,8 @@ export async function imagorUrl(options: ImagorOptions, signing: ImagorUrlAsyncO
 export function imagorUrlSync(options: ImagorOptions, signing: ImagorUrlOptions, mac: MacFn): string {
   const path = buildImagorPath(options);
   if (signing?.unsafe === true) return joinBase(signing.baseUrl, `unsafe/${path}`);
-  return joinBase(signing.baseUrl, `${signImagorPathWith(path, signer(signing as ImagorSignOptions), mac)}/${path}`);
+  const sign = signer(signing as ImagorSignOptions);
+  return joinBase(signing.baseUrl, `${signImagorPathWith(path, sign, syncMac(mac, 'imagorUrl'))}/${path}`);
 }
 
 export interface ParsedImagorUrl {
@@ -844,7 +961,7 @@ export async function verifyImagorUrl(url: string, options: VerifyImagorUrlOptio
   const secrets = Array.isArray(options?.secret) ? options.secret : [options?.secret];
   const signers = secrets.map((secret) => signer({ secret: secret as string, type: options.type, truncate: options.truncate }));
   const path = rawPath(url, options.baseUrl);
-  const mac = options.mac ?? webCryptoMac;
+  const mac = asyncMac(options.mac) ?? webCryptoMac;
   const attempt = async (text: string): Promise<boolean> => {
     const parsed = parseImagorPath(text);
     if (parsed.hash === '' || parsed.path === '') return false;

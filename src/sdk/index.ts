@@ -38,6 +38,7 @@ export {
   type ImageFilterOptions,
   type ImagorBlendMode,
   type ImagorColor,
+  type ImagorCurve,
   type ImagorFilter,
   type ImagorFormat,
   type ImagorOptions,

@@ -4,13 +4,13 @@
  * quoting, entities and malformed markup, is copied through as it was. Never fetches and never sanitises:
  * run your sanitiser first (this does not remove scripts, `<base>` or event handlers).
  */
-import { parse, type DefaultTreeAdapterMap } from 'parse5';
+import { defaultTreeAdapter, Parser, Token, type DefaultTreeAdapterMap, type TreeAdapter } from 'parse5';
 import type { CamoEncoding } from '../verify/camo-digest.js';
 import type { ImagorSignerType } from '../verify/imagor-signature.js';
 import type { AsyncMacFn } from '../verify/mac.js';
 import { camoUrl } from './camo.js';
 import { buildImagorPath, imagorUrl, type ImagorOptions } from './imagor.js';
-import { invalidParameter } from './validate.js';
+import { asyncMac, invalidParameter } from './validate.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -25,9 +25,12 @@ export type ImagorOperations = Omit<ImagorOptions, 'image' | 'presets' | 'base64
 export interface ImageUrlContext {
   /** The absolute source URL (WHATWG-normalised, fragment removed). */
   readonly url: string;
-  /** Element name as parsed (`img`, `source`, `video`, `input`, `image`, `use`, `feImage`, or any for `style`). */
+  /**
+   * Element name as parsed (`img`, `source`, `video`, `input`, `image`, `use`, `feImage`, `body`, `table`,
+   * `thead`, `tbody`, `tfoot`, `tr`, `td`, `th`, or any for `style`).
+   */
   readonly element: string;
-  /** `src`, `srcset`, `poster`, `href`, `xlink:href` or `style`. */
+  /** `src`, `srcset`, `poster`, `href`, `xlink:href`, `background` or `style`. */
   readonly attribute: string;
   /** The srcset descriptor (`2x`, `480w`), '' when there is none. */
   readonly descriptor: string;
@@ -114,6 +117,18 @@ function targetsOf(element: Element): Target[] {
       case 'input':
         if ((attrValue(element, 'type') ?? '').trim().toLowerCase() === 'image') add('src', 'url');
         break;
+      case 'body':
+      case 'table':
+      case 'thead':
+      case 'tbody':
+      case 'tfoot':
+      case 'tr':
+      case 'td':
+      case 'th':
+        // The legacy background attribute: browsers still load it as the element's background-image (HTML's
+        // rendering section), so it leaks the reader's address and is mixed content like an img src.
+        add('background', 'url');
+        break;
       case 'iframe':
         // A srcdoc frame shows images as its parent does; its HTML is rewritten the same way.
         add('srcdoc', 'srcdoc');
@@ -125,6 +140,43 @@ function targetsOf(element: Element): Target[] {
   }
   add('style', 'style');
   return out;
+}
+
+/**
+ * Where the attributes a later `<html>` or `<body>` start tag adds to the existing element sit in the source:
+ * parse5 merges them (HTML's "adopt attributes") without a location, yet browsers use them, so
+ * `<p>hi</p><body background=...>` must be rewritten too.
+ */
+type AdoptedLocations = WeakMap<Element, Record<string, Token.Location>>;
+
+/** parse5's Parser with the token being processed in view (the tree adapter has no other way to see it). */
+class LocatingParser extends Parser<DefaultTreeAdapterMap> {
+  get token(): Token.Token | null {
+    return this.currentToken;
+  }
+}
+
+function parseHtml(html: string, scriptingEnabled: boolean, adopted: AdoptedLocations): DefaultTreeAdapterMap['document'] {
+  let parser: LocatingParser | undefined;
+  const treeAdapter: TreeAdapter<DefaultTreeAdapterMap> = {
+    ...defaultTreeAdapter,
+    adoptAttributes(recipient, attrs) {
+      const had = new Set(recipient.attrs.map((a) => a.name));
+      defaultTreeAdapter.adoptAttributes(recipient, attrs);
+      const token = parser?.token;
+      const where = token?.type === Token.TokenType.START_TAG ? token.location?.attrs : undefined;
+      if (where === undefined) return;
+      const found = adopted.get(recipient) ?? {};
+      for (const a of attrs) {
+        const at = where[a.name];
+        if (!had.has(a.name) && at !== undefined) found[a.name] = at;
+      }
+      adopted.set(recipient, found);
+    },
+  };
+  parser = new LocatingParser({ sourceCodeLocationInfo: true, scriptingEnabled, treeAdapter });
+  parser.tokenizer.write(html, true);
+  return parser.document;
 }
 
 function collectTargets(node: Node, out: Target[]): void {
@@ -475,6 +527,7 @@ function createRewriter(options: RewriteHtmlOptions): Rewriter {
   if (typeof options !== 'object' || options === null) invalidParameter('options', 'rewriteHtml options', options);
   if (options.mode !== 'camo' && options.mode !== 'imagor') invalidParameter('mode', "'camo' or 'imagor'", (options as { mode?: unknown }).mode);
   if (typeof options.baseUrl !== 'string') invalidParameter('baseUrl', 'the proxy URL as a string', options.baseUrl);
+  asyncMac(options.mac);
   if (options.mode === 'camo' && (typeof options.key !== 'string' || options.key === '')) invalidParameter('key', 'a non-empty string', options.key);
   if (options.mode === 'imagor' && options.unsafe !== true && options.secret === undefined) {
     invalidParameter('secret', 'a secret (or unsafe: true)', options.secret);
@@ -558,8 +611,8 @@ interface Edit {
 
 /**
  * Rewrites image URLs in HTML to signed proxy URLs: `img` src and srcset, `picture > source` srcset, `video`
- * poster, `input type=image` src, SVG `image`/`use`/`feImage` href and xlink:href, and `url(...)` (and
- * `image-set` strings) in `style` attributes. Only absolute http(s) URLs are rewritten; only their bytes
+ * poster, `input type=image` src, the legacy `background` of `body`, `table` and its rows, sections and cells,
+ * SVG `image`/`use`/`feImage` href and xlink:href, and `url(...)` (and `image-set` strings) in `style` attributes. Only absolute http(s) URLs are rewritten; only their bytes
  * change. Content inside `<noscript>`, `<template>` and `iframe srcdoc` is rewritten too. Never throws on
  * malformed HTML (bad options throw INVALID_PARAMS). Not handled: `<style>` elements, SVG presentation
  * attributes such as `fill="url(...)"`, lazy-loading `data-src` attributes.
@@ -579,17 +632,17 @@ export async function rewriteHtml(html: string, options: RewriteHtmlOptions): Pr
   // Two readings: with scripting on, <noscript> holds text; with it off (as for readers without
   // JavaScript) it holds elements. Both sets of URLs are rewritten, so neither kind of reader leaks.
   const targets: Target[] = [];
-  for (const scriptingEnabled of [true, false]) {
-    collectTargets(parse(html, { sourceCodeLocationInfo: true, scriptingEnabled }), targets);
-  }
+  const adopted: AdoptedLocations = new WeakMap();
+  for (const scriptingEnabled of [true, false]) collectTargets(parseHtml(html, scriptingEnabled, adopted), targets);
   const edits: Edit[] = [];
-  for (const target of targets) edits.push(...editsFor(html, target, rewriter));
+  for (const target of targets) edits.push(...editsFor(html, target, rewriter, adopted));
   return applyEdits(html, edits);
 }
 
-function editsFor(html: string, target: Target, rewriter: Rewriter): Edit[] {
-  // Elements the parser made up (implied or reconstructed ones) have no source location and nothing to edit.
-  const location = target.element.sourceCodeLocation?.attrs?.[target.key];
+function editsFor(html: string, target: Target, rewriter: Rewriter, adopted: AdoptedLocations): Edit[] {
+  // Elements the parser made up (implied or reconstructed ones) have no source location and nothing to edit,
+  // unless a later start tag gave them attributes.
+  const location = target.element.sourceCodeLocation?.attrs?.[target.key] ?? adopted.get(target.element)?.[target.key];
   const value = attrValue(target.element, target.key);
   if (!location || value === undefined) return [];
   const raw = locateValue(html, location.startOffset, location.endOffset, target.key.length);

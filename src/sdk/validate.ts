@@ -3,13 +3,15 @@
  * every bad option throws INVALID_PARAMS naming the option, what was expected and what was given.
  */
 import { fail } from '../respond/errors.js';
+import type { AsyncMacFn, MacFn } from '../verify/mac.js';
 
 function describe(actual: unknown): string {
   if (typeof actual === 'string') return JSON.stringify(actual.length > 80 ? actual.slice(0, 77) + '...' : actual);
   if (typeof actual === 'number' || typeof actual === 'boolean' || actual === null || actual === undefined) {
     return String(actual);
   }
-  return Array.isArray(actual) ? 'an array' : `a ${typeof actual}`;
+  if (Array.isArray(actual)) return 'an array';
+  return typeof actual === 'object' ? 'an object' : `a ${typeof actual}`;
 }
 
 /** Throws INVALID_PARAMS: `Expected <expected> for <name> but received <actual>`. */
@@ -23,4 +25,31 @@ export function isSafeInteger(value: unknown, min = Number.MIN_SAFE_INTEGER, max
 
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * The MAC of a *Sync function: a function returning the MAC's bytes. Wrapped so that an asynchronous MAC (a
+ * Promise back) is refused with a message naming the async variant, instead of signing with garbage.
+ */
+export function syncMac(value: unknown, asyncVariant: string): MacFn {
+  if (typeof value !== 'function') {
+    invalidParameter('mac', `a MacFn, (algorithm, key, message) => Uint8Array, as the last argument (or call ${asyncVariant}, which signs with Web Crypto)`, value);
+  }
+  const mac = value as (...args: Parameters<MacFn>) => unknown;
+  return (algorithm, key, message) => {
+    const out = mac(algorithm, key, message);
+    // ArrayBuffer.isView also knows typed arrays made in another realm (a vm context, an iframe).
+    if (!ArrayBuffer.isView(out) || out instanceof DataView) {
+      const promise = typeof (out as { then?: unknown } | null)?.then === 'function';
+      if (promise) (out as Promise<unknown>).then(undefined, () => undefined); // its outcome no longer matters
+      invalidParameter('mac', promise ? `a synchronous MacFn (this one returns a Promise: call ${asyncVariant} with { mac } instead)` : 'a MacFn returning a Uint8Array', out);
+    }
+    return out as Uint8Array;
+  };
+}
+
+/** The optional MAC of an async function: a function when given. */
+export function asyncMac(value: unknown): AsyncMacFn | undefined {
+  if (value !== undefined && typeof value !== 'function') invalidParameter('mac', 'an AsyncMacFn, (algorithm, key, message) => Promise<Uint8Array>', value);
+  return value as AsyncMacFn | undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * Helpers for the browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser), in a
  * fresh profile that cannot resolve any name but localhost, and test certificates made with openssl. When
- * Chromium or openssl is missing, `skipReason` says so and the tests skip with that message.
+ * Chromium or openssl is missing, `skipReason` says so and the tests skip with that message, except under CI
+ * (the CI environment variable set): there the tests run and fail, saying how to install what is missing, so a
+ * CI run cannot pass without them.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -21,11 +23,31 @@ function hasOpenssl(): boolean {
   }
 }
 
-/** Why the browser tests cannot run here, or false when they can. */
-export function skipReason(opts: { openssl?: boolean } = {}): string | false {
-  if (!existsSync(CHROMIUM)) return `SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium); the browser tests did not run`;
-  if (opts.openssl && !hasOpenssl()) return 'SKIPPED: openssl is not installed; the HTTPS browser test did not run';
-  return false;
+const INSTALL_CHROMIUM = `install Debian's Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does this)`;
+const INSTALL_OPENSSL = 'install openssl (apt-get install openssl; .ci/run does this)';
+
+/** True under CI: the CI environment variable is set to anything but '', 0 or false (CI=true, CI=1, ...). */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.CI?.trim().toLowerCase();
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+/** What the browser tests need and this machine lacks, as the sentence to show; undefined when nothing is. */
+export function missingTool(opts: { openssl?: boolean; chromium?: string } = {}): string | undefined {
+  const executable = opts.chromium ?? CHROMIUM;
+  if (!existsSync(executable)) return `no Chromium at ${executable}: ${INSTALL_CHROMIUM}`;
+  if (opts.openssl && !hasOpenssl()) return `openssl is not installed: ${INSTALL_OPENSSL}`;
+  return undefined;
+}
+
+/**
+ * Why the browser tests cannot run here, or false when they can. Under CI it is always false: the tests run,
+ * and launchBrowser (or makeCertificates) fails them with the same sentence, so a missing browser is a failure.
+ */
+export function skipReason(opts: { openssl?: boolean; chromium?: string } = {}, env: NodeJS.ProcessEnv = process.env): string | false {
+  const missing = missingTool(opts);
+  if (missing === undefined || inCi(env)) return false;
+  return `SKIPPED: ${missing}; the browser tests did not run (under CI they fail instead)`;
 }
 
 export interface Browser {
@@ -37,10 +59,15 @@ export interface Browser {
 export interface LaunchOptions {
   /** SHA-256 hashes (base64) of the public keys of the only certificates accepted without a trusted root. */
   readonly trustedSpki?: readonly string[];
+  /** The browser to run; Debian's Chromium by default. */
+  readonly chromium?: string;
 }
 
 /** Chromium, headless, in a throwaway profile; no traffic can leave loopback (every other name fails to resolve). */
 export async function launchBrowser(opts: LaunchOptions = {}): Promise<Browser> {
+  const executable = opts.chromium ?? CHROMIUM;
+  const missing = missingTool({ chromium: executable });
+  if (missing !== undefined) throw new Error(`cannot run the browser tests: ${missing}`);
   const profile = mkdtempSync(join(tmpdir(), 'pixgate-chromium-'));
   const args = [
     '--headless',
@@ -60,7 +87,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<Browser> 
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: executable,
       headless: true,
       args,
       viewport: { width: 1280, height: 900 },
@@ -92,6 +119,7 @@ export interface TestCertificates {
 
 /** A throwaway CA and one server certificate per name, made with openssl. */
 export function makeCertificates(names: readonly string[]): TestCertificates {
+  if (!hasOpenssl()) throw new Error(`cannot run the HTTPS browser tests: openssl is not installed: ${INSTALL_OPENSSL}`);
   const dir = mkdtempSync(join(tmpdir(), 'pixgate-certs-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];

@@ -2,7 +2,8 @@
  * A secure page whose user content holds http:// images, rewritten with the sdk's rewriteHtml to pixgate over
  * HTTPS, in a real Chromium: every image loads, nothing on the page is fetched over http, the console and the
  * DevTools issues show no mixed content, and in imagor mode each image has the size the rewrite asked for.
- * A control page with one image left as it was proves that mixed content would be seen here.
+ * Control pages with one image, or one legacy table background, left as it was prove that mixed content would be
+ * seen here.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +30,8 @@ const IMAGES: readonly (readonly [string, number, number, 'jpeg' | 'png' | 'webp
   ['/bg.png', 100, 100, 'png'],
   ['/poster.jpg', 160, 120, 'jpeg'],
   ['/inline-svg.png', 60, 60, 'png'],
+  ['/table-bg.png', 40, 40, 'png'],
+  ['/cell-bg.png', 20, 20, 'png'],
 ];
 
 function userContent(o: string): string {
@@ -41,6 +44,7 @@ function userContent(o: string): string {
 <div id="bg" style="width:50px;height:50px;background-image:url('${o}/bg.png')"></div>
 <svg width="60" height="60"><image href="${o}/inline-svg.png" width="60" height="60"/></svg>
 <video poster="${o}/poster.jpg" width="80" height="60"></video>
+<table id="tbl" background="${o}/table-bg.png" width="40" height="40"><tr><td background="${o}/cell-bg.png" width="20" height="20">x</td></tr></table>
 </article>`;
 }
 
@@ -81,8 +85,9 @@ describe('a secure page with rewritten http images', { skip }, () => {
     const rewrite = (options: RewriteHtmlOptions) => rewriteHtml(content, options);
     pages.set('/imagor', await rewrite({ mode: 'imagor', secret: SECRET, baseUrl: pixgateHttps, imagor: { fitIn: true, width: MAX_WIDTH } }));
     pages.set('/camo', await rewrite({ mode: 'camo', key: TEST_KEY, baseUrl: pixgateHttps }));
-    // The control: the same content, one image left as http://.
+    // The controls: the same content, one image (or the table's legacy background) left as http://.
     pages.set('/control', (pages.get('/camo') ?? '').replace(/<img id="small" src='[^']*'/, `<img id="small" src='${origin.base}/small.webp'`));
+    pages.set('/control-background', (pages.get('/camo') ?? '').replace(/<table id="tbl" background="[^"]*"/, `<table id="tbl" background="${origin.base}/table-bg.png"`));
 
     const pc = certs.files('page');
     pageServer = createServer({ key: readFileSync(pc.key), cert: readFileSync(pc.cert) }, (req, res) => {
@@ -132,7 +137,7 @@ describe('a secure page with rewritten http images', { skip }, () => {
       assert.deepEqual(r.requests.filter((u) => !u.startsWith('https://')), [], 'nothing is fetched over http');
       const fromPixgate = r.responses.filter((x) => x.url.startsWith(pixgateHttps + '/'));
       // Every source but two.jpg (srcset 2x, not chosen at a device pixel ratio of 1), each once, through pixgate:
-      // img src and srcset, picture source, style url(), inline svg image, video poster.
+      // img src and srcset, picture source, style url(), inline svg image, video poster, table and td background.
       assert.equal(new Set(fromPixgate.map((x) => x.url)).size, IMAGES.length - 1);
       for (const x of fromPixgate) {
         assert.equal(x.status, 200, x.url);
@@ -167,6 +172,13 @@ describe('a secure page with rewritten http images', { skip }, () => {
   test('control: an http image left on the page is reported as mixed content', async () => {
     const r = await open('/control');
     assert.ok(r.watch.messages.some((m) => /mixed content/i.test(m) && m.includes(`${origin.base}/small.webp`)), r.watch.messages.join('\n'));
+    assert.ok(r.watch.issues.includes('MixedContentIssue'), r.watch.issues.join(', '));
+  });
+
+  test('control: Chromium loads a legacy background attribute left as http, and reports it as mixed content', async () => {
+    const r = await open('/control-background');
+    const url = `${origin.base}/table-bg.png`;
+    assert.ok(r.requests.includes(url) || r.watch.messages.some((m) => /mixed content/i.test(m) && m.includes(url)), [...r.requests, ...r.watch.messages].join('\n'));
     assert.ok(r.watch.issues.includes('MixedContentIssue'), r.watch.issues.join(', '));
   });
 

@@ -94,3 +94,39 @@ describe('decodeCamoUrl', () => {
     );
   });
 });
+
+describe('the synchronous variants and their MAC', () => {
+  const noMac = undefined as unknown as Parameters<typeof camoUrlSync>[2];
+  const whyNot = (e: unknown): string => (e as Error).message;
+
+  test('camoUrlSync without a MAC throws INVALID_PARAMS naming mac and camoUrl, not "mac is not a function"', () => {
+    assert.throws(
+      () => camoUrlSync(GOPHER, { key: 'test' }, noMac),
+      (e: unknown) => isCode('INVALID_PARAMS')(e) && /\bmac\b/.test(whyNot(e)) && /\bcamoUrl\b/.test(whyNot(e)) && !/is not a function/.test(whyNot(e)),
+    );
+  });
+
+  test('decodeCamoUrlSync without a MAC throws INVALID_PARAMS naming decodeCamoUrl', () => {
+    assert.throws(() => decodeCamoUrlSync(B64, { key: 'test' }, noMac), (e: unknown) => isCode('INVALID_PARAMS')(e) && /\bdecodeCamoUrl\b/.test(whyNot(e)));
+  });
+
+  test('a MAC that is not a function (the key in its place) is refused the same way', () => {
+    assert.throws(() => camoUrlSync(GOPHER, { key: 'test' }, 'test' as unknown as typeof nodeMac), isCode('INVALID_PARAMS'));
+  });
+
+  test('an asynchronous MAC is refused, saying to use the async variant', () => {
+    const webMac = (async () => new Uint8Array(20)) as unknown as typeof nodeMac;
+    assert.throws(() => camoUrlSync(GOPHER, { key: 'test' }, webMac), (e: unknown) => isCode('INVALID_PARAMS')(e) && /Promise/.test(whyNot(e)) && /camoUrl/.test(whyNot(e)));
+  });
+
+  test('option errors still come first', () => {
+    assert.throws(() => camoUrlSync('', { key: 'test' }, noMac), (e: unknown) => isCode('INVALID_PARAMS')(e) && /\burl\b/.test(whyNot(e)));
+  });
+
+  test('the async variants refuse a mac that is not a function', async () => {
+    const mac = nodeMac as unknown as undefined; // a sync MAC where an async one belongs still works: it is awaited
+    assert.equal(await camoUrl(GOPHER, { key: 'test', mac }), HEX);
+    await assert.rejects(camoUrl(GOPHER, { key: 'test', mac: 'x' as unknown as undefined }), isCode('INVALID_PARAMS'));
+    await assert.rejects(decodeCamoUrl(HEX, { key: 'test', mac: 42 as unknown as undefined }), isCode('INVALID_PARAMS'));
+  });
+});

@@ -19,6 +19,10 @@ import {
   type ImagorOptions,
 } from '../../../src/sdk/imagor.js';
 import { nodeMac } from '../../../src/verify/node-mac.js';
+import { prepareFilters } from '../../../src/process/filters/registry.js';
+import { MAX_KERNEL_SIDE } from '../../../src/process/filters/sharpness.js';
+import type { PixelState } from '../../../src/process/filters/types.js';
+import type { ImagorCurve } from '../../../src/sdk/imagor.js';
 
 const isCode = (code: ErrorCode) => (e: unknown) => isPixgateError(e) && e.code === code;
 const filterText = (x: ImagorFilter) => `${x.name}(${x.args})`;
@@ -430,5 +434,179 @@ describe('verifyImagorUrl', () => {
   test('accepts a URL whose filters a crawler escaped, as imagor retries the unescaped path', async () => {
     // imagor's imagor_test.go signs filters:fill(red)/gopher.png with secret 1234 (vector also in verify tests).
     assert.equal(await verifyImagorUrl('/GSqGN9NrCj-DlGT38BaycScxM9g=/filters%3Afill%28red%29/gopher.png', { secret: '1234' }), true);
+  });
+});
+
+describe("thumbor's tone and kernel filters", () => {
+  const same: ImagorCurve = [[0, 0], [255, 255]];
+  // Texts from thumbor: docs/noise.rst, docs/equalize.rst, docs/convolution.rst, the docstring of
+  // thumbor/filters/curve.py; colorize from a .NET thumbor client's tests (`colorize(1,2,3,AAAAAA)`) and a
+  // globo.com logo URL (`colorize(100,100,100,AAAAAA)`). sepia() is pixgate's own (thumbor and imagor have
+  // none) and takes no argument.
+  const written: Array<[ImagorFilter, string]> = [
+    [f.sepia(), 'sepia()'],
+    [f.equalize(), 'equalize()'],
+    [f.noise(40), 'noise(40)'],
+    [f.noise(40, 7), 'noise(40,7)'],
+    [f.colorize(1, 2, 3, 'AAAAAA'), 'colorize(1,2,3,AAAAAA)'],
+    [f.colorize(100, 100, 100, '#AAAAAA'), 'colorize(100,100,100,AAAAAA)'],
+    [f.colorize(12.5, 0, 0, 'red'), 'colorize(12.5,0,0,red)'],
+    [f.convolution([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), 'convolution(1;2;1;2;4;2;1;2;1,3,true)'],
+    [f.convolution([1, 2, 1, 2, 4, 2, 1, 2, 1], 3, true), 'convolution(1;2;1;2;4;2;1;2;1,3,true)'],
+    [f.convolution([-1, -1, -1, -1, 8, -1, -1, -1, -1], 3, false), 'convolution(-1;-1;-1;-1;8;-1;-1;-1;-1,3,false)'],
+    [f.convolution([[0.5, 1, 0.5]], false), 'convolution(0.5;1;0.5,3,false)'],
+    [
+      f.curve(
+        [[0, 0], [40, 59], [255, 255]],
+        [[32, 59], [64, 80], [92, 111], [128, 153], [140, 169], [164, 201], [192, 214], [224, 215], [240, 214], [255, 212]],
+        [[34, 41], [64, 51], [92, 76], [128, 112], [140, 124], [164, 147], [192, 180], [224, 216], [240, 236], [255, 255]],
+        [[40, 46], [64, 55], [92, 83], [128, 127], [140, 144], [164, 174], [192, 197], [224, 199], [240, 197], [255, 198]],
+      ),
+      'curve([(0,0),(40,59),(255,255)],[(32,59),(64,80),(92,111),(128,153),(140,169),(164,201),(192,214),(224,215),(240,214),(255,212)],' +
+        '[(34,41),(64,51),(92,76),(128,112),(140,124),(164,147),(192,180),(224,216),(240,236),(255,255)],' +
+        '[(40,46),(64,55),(92,83),(128,127),(140,144),(164,174),(192,197),(224,199),(240,197),(255,198)])',
+    ],
+  ];
+  for (const [made, text] of written) {
+    test(`writes ${text.length > 60 ? text.slice(0, 57) + '...' : text}`, () => assert.equal(filterText(made), text));
+  }
+
+  /** What the server makes of the filter in a URL built by the sdk: its strict reading, applied. */
+  function serverEffect(made: ImagorFilter): unknown {
+    const filters = parseImagorUrl(imagorUrlSync({ image: 'a.png', filters: [made] }, { secret: 's' }, nodeMac)).options.filters!;
+    const [prepared, ...rest] = prepareFilters(filters, { lenient: false });
+    assert.equal(rest.length, 0);
+    const state: PixelState = { size: { width: 10, height: 10 }, frames: 1, hasAlpha: false, box: { width: 10, height: 10 }, padding: { left: 0, top: 0, right: 0, bottom: 0 }, rotated90: false };
+    const steps = prepared!.apply!(state).steps;
+    assert.equal(steps.length, 1);
+    return (steps[0] as { effect: unknown }).effect;
+  }
+
+  const identity = Array.from({ length: 256 }, (_, x) => x);
+  const rounded = (e: unknown): unknown => JSON.parse(JSON.stringify(e, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v)));
+  // Expected effects follow thumbor's definitions, worked out by hand: colorize moves each channel p% of the way
+  // to the fill's channel (out = (1 - p) * in + p * fill); a normalised kernel is divided by its sum; a curve
+  // through two points is the straight line between them.
+  const effects: Array<[string, ImagorFilter, (effect: Record<string, unknown>) => void]> = [
+    ['colorize', f.colorize(40, 80, 20, 'ff0000'), (e) => assert.deepEqual(rounded(e), { kind: 'linear', a: [0.6, 0.2, 0.8], b: [102, 0, 0] })],
+    ['equalize', f.equalize(), (e) => assert.deepEqual(e, { kind: 'equalize' })],
+    ['sepia', f.sepia(), (e) => assert.equal(e.kind, 'recomb')],
+    ['noise with a seed', f.noise(40, 7), (e) => assert.deepEqual(e, { kind: 'noise', amount: 40, seed: 7 })],
+    ['a normalised kernel', f.convolution([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), (e) => assert.deepEqual(e, { kind: 'convolve', width: 3, height: 3, kernel: [1, 2, 1, 2, 4, 2, 1, 2, 1].map((k) => k / 16) })],
+    ['a kernel left as it is', f.convolution([-1, -1, -1, -1, 8, -1, -1, -1, -1], 3, false), (e) => assert.deepEqual(e, { kind: 'convolve', width: 3, height: 3, kernel: [-1, -1, -1, -1, 8, -1, -1, -1, -1] })],
+    ['a one-row kernel', f.convolution([[1, 1, 1]]), (e) => assert.deepEqual(e, { kind: 'convolve', width: 3, height: 1, kernel: [1 / 3, 1 / 3, 1 / 3] })],
+    [
+      'a curve on red only',
+      f.curve(same, [[0, 50], [255, 255]], same, same),
+      (e) => assert.deepEqual(e, { kind: 'lut', tables: [identity.map((x) => Math.round(50 + (205 * x) / 255)), identity, identity] }),
+    ],
+  ];
+  for (const [name, made, check] of effects) {
+    test(`the server reads ${name} as the sdk wrote it`, () => check(serverEffect(made) as Record<string, unknown>));
+  }
+
+  test('curve() brackets go into the URL as they are, and a browser sends them unchanged', () => {
+    const url = imagorUrlSync({ image: 'a.png', filters: [f.curve(same, same, same, [[0, 10], [255, 245]])] }, { secret: 's', baseUrl: 'https://img.example.com' }, nodeMac);
+    assert.match(url, /\/filters:curve\(\[\(0,0\),\(255,255\)\],\[/);
+    // WHATWG URL is how browsers and fetch() read the URL before sending it.
+    assert.equal(new URL(url).href, url);
+  });
+
+  test('an image with brackets is still sent as b64: when a curve() holds brackets too', () => {
+    const path = buildImagorPath({ image: 'http://[::1]/a.png', filters: [f.curve(same, same, same, same)] });
+    assert.equal(path, `filters:${filterText(f.curve(same, same, same, same))}/b64:${b64('http://[::1]/a.png')}`);
+  });
+
+  test('the kernel size limit is the server one', () => {
+    const side = (n: number) => Array.from({ length: n }, () => Array.from({ length: n }, () => 1));
+    assert.doesNotThrow(() => serverEffect(f.convolution(side(MAX_KERNEL_SIDE))));
+    assert.throws(() => f.convolution(side(MAX_KERNEL_SIDE + 2)), isCode('INVALID_PARAMS'));
+  });
+
+  const refused: Array<[string, () => unknown]> = [
+    ['a colorize percentage above 100', () => f.colorize(101, 0, 0, 'red')],
+    ['a negative colorize percentage', () => f.colorize(0, -1, 0, 'red')],
+    ['colorize onto auto, which is not a colour to mix with', () => f.colorize(10, 10, 10, 'auto')],
+    ['colorize onto transparent', () => f.colorize(10, 10, 10, 'Transparent')],
+    ['colorize onto blur', () => f.colorize(10, 10, 10, 'blur')],
+    ['an empty curve', () => f.curve([], same, same, same)],
+    ['a curve whose x does not rise', () => f.curve(same, [[0, 0], [0, 10]], same, same)],
+    ['a curve point above 255', () => f.curve(same, same, [[0, 0], [255, 256]], same)],
+    ['a fractional curve point', () => f.curve(same, same, same, [[0, 0.5], [255, 255]])],
+    ['a curve point that is not a pair', () => f.curve([[0, 0, 0]] as unknown as ImagorCurve, same, same, same)],
+    ['noise above 100', () => f.noise(101)],
+    ['fractional noise', () => f.noise(40.5)],
+    ['a negative noise seed', () => f.noise(10, -1)],
+    ['a noise seed beyond 32 bits', () => f.noise(10, 2 ** 32)],
+    ['a kernel with an even number of columns', () => f.convolution([1, 1, 1, 1], 2)],
+    ['a kernel with an even number of rows', () => f.convolution([[1, 1, 1], [1, 1, 1]])],
+    ['kernel rows of different lengths', () => f.convolution([[1, 1, 1], [1, 1], [1, 1, 1]])],
+    ['kernel items that do not fill the rows', () => f.convolution([1, 1, 1, 1, 1], 3)],
+    ['a kernel item that is not finite', () => f.convolution([1, Number.NaN, 1], 3)],
+    ['an empty kernel', () => f.convolution([], 1)],
+    ['a kernel normalize flag that is not a boolean', () => f.convolution([1, 1, 1], 3, 'yes' as unknown as boolean)],
+  ];
+  for (const [name, fn] of refused) {
+    test(`refuses ${name}`, () => assert.throws(fn, isCode('INVALID_PARAMS')));
+  }
+
+  const point = fc.integer({ min: 0, max: 255 });
+  const curveArb: fc.Arbitrary<ImagorCurve> = fc
+    .uniqueArray(point, { minLength: 1, maxLength: 12 })
+    .chain((xs) => fc.tuple(...[...xs].sort((a, b) => a - b).map((x) => point.map((y) => [x, y] as const))));
+  const odd = fc.integer({ min: 0, max: 4 }).map((n) => 2 * n + 1);
+  const kernelArb = fc
+    .tuple(odd, odd)
+    .chain(([w, h]) => fc.array(fc.array(fc.double({ min: -1000, max: 1000, noNaN: true }), { minLength: w, maxLength: w }), { minLength: h, maxLength: h }));
+  const toneArb: fc.Arbitrary<ImagorFilter> = fc.oneof(
+    fc.constant(f.sepia()),
+    fc.constant(f.equalize()),
+    fc.tuple(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), fc.constantFrom('ff0000', '#00FF00', 'abc', 'navy', 'ffffff80'))
+      .map(([r, g, b, c]) => f.colorize(r, g, b, c)),
+    fc.tuple(curveArb, curveArb, curveArb, curveArb).map(([a, r, g, b]) => f.curve(a, r, g, b)),
+    fc.tuple(fc.integer({ min: 0, max: 100 }), fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined })).map(([a, seed]) => f.noise(a, seed)),
+    fc.tuple(kernelArb, fc.option(fc.boolean(), { nil: undefined })).map(([k, n]) => f.convolution(k, n)),
+  );
+
+  test('build -> parseImagorUrl gives back the same options, and the server accepts every filter', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(toneArb, { minLength: 1, maxLength: 4 }), fc.boolean(), async (filters, fitIn) => {
+        const options: ImagorOptions = fitIn ? { image: 'https://example.com/a.jpg', fitIn: true, width: 100, height: 80, filters } : { image: 'a.png', filters };
+        const url = await imagorUrl(options, { secret: 'k', baseUrl: 'https://img.example.com' });
+        assert.deepEqual(parseImagorUrl(url).options, options);
+        assert.equal(await verifyImagorUrl(url, { secret: 'k' }), true);
+        assert.equal(prepareFilters(parseImagorUrl(url).options.filters!, { lenient: false }).length, filters.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the synchronous variants', () => {
+  const noMac = undefined as unknown as Parameters<typeof signImagorPathSync>[2];
+  const names: Array<[string, () => unknown]> = [
+    ['signImagorPathSync', () => signImagorPathSync(GOPHER, { secret: 'mysecret' }, noMac)],
+    ['imagorUrlSync', () => imagorUrlSync({ image: 'a.png' }, { secret: 'mysecret' }, noMac)],
+  ];
+  for (const [name, call] of names) {
+    test(`${name} without a MAC throws INVALID_PARAMS naming mac, not a TypeError`, () => {
+      assert.throws(call, (e: unknown) => isCode('INVALID_PARAMS')(e) && /\bmac\b/.test((e as Error).message) && /async|Web Crypto/.test((e as Error).message));
+    });
+  }
+
+  test('refuse an asynchronous MAC, which would sign with a Promise', () => {
+    const asyncMac = (async () => new Uint8Array(20)) as unknown as Parameters<typeof signImagorPathSync>[2];
+    assert.throws(() => signImagorPathSync(GOPHER, { secret: 'mysecret' }, asyncMac), (e: unknown) => isCode('INVALID_PARAMS')(e) && /Promise/.test((e as Error).message));
+  });
+
+  test('imagorUrlSync needs no MAC for an unsafe URL', () => {
+    assert.equal(imagorUrlSync({ image: 'a.png', width: 10 }, { unsafe: true }, noMac), '/unsafe/10x0/a.png');
+  });
+
+  test('the async variants refuse a mac that is not a function', async () => {
+    const mac = 'sha1' as unknown as undefined;
+    await assert.rejects(signImagorPath(GOPHER, { secret: 's', mac }), isCode('INVALID_PARAMS'));
+    await assert.rejects(imagorUrl({ image: 'a.png' }, { secret: 's', mac }), isCode('INVALID_PARAMS'));
+    await assert.rejects(verifyImagorUrl('/' + GOPHER, { secret: 's', mac }), isCode('INVALID_PARAMS'));
   });
 });

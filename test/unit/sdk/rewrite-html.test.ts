@@ -48,6 +48,17 @@ describe('rewriteHtml finds image URLs', () => {
     ['only the first of two src attributes, the one browsers use', `<img src="${A}" src="${B}">`, `<img src="${signed(A)}" src="${B}">`],
     ['the HTML of an iframe srcdoc', `<iframe srcdoc="<p><img src=&quot;${A}&quot;></p>"></iframe>`, `<iframe srcdoc="<p><img src=&quot;${signed(A)}&quot;></p>"></iframe>`],
     ['an https URL by default', `<img src="https://example.com/a.png">`, `<img src="${signed('https://example.com/a.png')}">`],
+    // The legacy background attribute, which HTML's rendering section still maps to background-image.
+    ['body background', `<body background="${A}"><p>x</p></body>`, `<body background="${signed(A)}"><p>x</p></body>`],
+    [
+      'table, row, section and cell backgrounds, quoted, unquoted and padded with spaces',
+      `<table background=${A}><thead background="${B}"><tr background="${A}"><th background=" ${B} ">h<tbody><tr><td background='${A}'>x<tfoot><tr><td background="${B}">f</table>`,
+      `<table background=${signed(A)}><thead background="${signed(B)}"><tr background="${signed(A)}"><th background=" ${signed(B)} ">h<tbody><tr><td background='${signed(A)}'>x<tfoot><tr><td background="${signed(B)}">f</table>`,
+    ],
+    ['a body background given after the content (merged onto the body by the parser)', `<p>x</p><body background="${A}">`, `<p>x</p><body background="${signed(A)}">`],
+    ['a body style given after the content', `<p>x</p><body style="background:url(${A})">`, `<p>x</p><body style="background:url(${signed(A)})">`],
+    ['an html style given after the content', `<p>x</p><html style="background:url(${A})">`, `<p>x</p><html style="background:url(${signed(A)})">`],
+    ['only the first body background, the one browsers keep', `<body background="${A}"><p>x</p><body background="${B}">`, `<body background="${signed(A)}"><p>x</p><body background="${B}">`],
   ];
   for (const [name, html, expected] of cases) {
     test(name, async () => assert.equal(await rewrite(html), expected));
@@ -71,6 +82,9 @@ describe('rewriteHtml leaves alone', () => {
     ['an img with no value', '<img src><img src="">'],
     ['an iframe srcdoc without image URLs, references and all', '<iframe srcdoc="<p>&#x41;&amp;<a href=&quot;http://example.com/&quot;>x</a></p>"></iframe>'],
     ['a tag cut off by the end of the input', '<p>x</p><img src="http://example.com/a.png'],
+    ['background on elements that never load it', '<div background="http://example.com/a.png"><p background="http://example.com/a.png"><img background="http://example.com/a.png">'],
+    ['a cell outside a table, which the parser drops', '<div><td background="http://example.com/a.png">x</td></div>'],
+    ['a body background inside a template, which the parser does not merge', '<template><body background="http://example.com/a.png"></template>'],
   ];
   for (const [name, html] of untouched) {
     test(name, async () => assert.equal(await rewrite(html), html));
@@ -156,6 +170,8 @@ describe('rewriteHtml keeps the document as it was', () => {
     fc.webUrl().map((u) => `<img srcset="${new URL(u).href} 2x, /rel.png 1x">`),
     fc.webUrl().map((u) => `<p style="color:red;background:url('${new URL(u).href}')">`),
     fc.webUrl().map((u) => `<svg><image xlink:href="${new URL(u).href}"/></svg>`),
+    fc.webUrl().map((u) => `<table background="${new URL(u).href}"><tr><td background=${new URL(u).href}>x</td></tr></table>`),
+    fc.webUrl().map((u) => `<body background='${new URL(u).href}'>`),
   );
 
   test('only the URL substrings change: putting the original URLs back gives the input', async () => {
@@ -206,5 +222,45 @@ describe('rewriteHtml in imagor mode', () => {
   test('writes unsafe/ URLs when asked', async () => {
     const out = await rewriteHtml('<img src="http://example.com/a.png">', { mode: 'imagor', unsafe: true, baseUrl: 'http://localhost:8000' });
     assert.equal(out, '<img src="http://localhost:8000/unsafe/http://example.com/a.png">');
+  });
+});
+
+describe('rewriteHtml and the legacy background attribute', () => {
+  const html = '<table background="http://a.example.com/1.png"><tr><td background="https://b.example.com/2.png">x</td><th background="http://evil.test/3.png">y</th></tr></table>';
+  const proxied = async (extra: Partial<RewriteHtmlCamoOptions>) => {
+    const out = await rewrite(html, extra);
+    return [...out.matchAll(/background="([^"]*)"/g)].map((m) => m[1]!.startsWith(PROXY));
+  };
+
+  test('is rewritten like img src, https included by default', async () => {
+    assert.deepEqual(await proxied({}), [true, true, true]);
+  });
+
+  test('skipHttps leaves an https background alone', async () => {
+    assert.deepEqual(await proxied({ skipHttps: true }), [true, false, true]);
+  });
+
+  test('allowHosts and denyHosts choose which backgrounds are rewritten', async () => {
+    assert.deepEqual(await proxied({ allowHosts: ['*.example.com'] }), [true, true, false]);
+    assert.deepEqual(await proxied({ denyHosts: ['evil.test'] }), [true, true, false]);
+  });
+
+  test('imagor mode applies the operations, and the callback sees the element and the attribute', async () => {
+    const seen: string[] = [];
+    const out = await rewriteHtml('<body background="http://example.com/bg.png"><table><tr><td background="http://example.com/cell.png">x', {
+      mode: 'imagor',
+      secret: 'mysecret',
+      baseUrl: 'https://img.example.org',
+      imagor: ({ element, attribute }) => {
+        seen.push(`${element} ${attribute}`);
+        return element === 'td' ? { width: 50, filters: [f.grayscale()] } : { width: 1200 };
+      },
+    });
+    // The document is read twice (scripting on and off), so each place is asked about twice.
+    assert.deepEqual([...new Set(seen)].sort(), ['body background', 'td background']);
+    const urls = [...out.matchAll(/background="([^"]*)"/g)].map((m) => m[1]!);
+    assert.deepEqual(parseImagorUrl(urls[0]!).options, { image: 'http://example.com/bg.png', width: 1200 });
+    assert.deepEqual(parseImagorUrl(urls[1]!).options, { image: 'http://example.com/cell.png', width: 50, filters: [{ name: 'grayscale', args: '' }] });
+    for (const url of urls) assert.equal(await verifyImagorUrl(url, { secret: 'mysecret' }), true);
   });
 });
