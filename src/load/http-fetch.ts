@@ -80,12 +80,12 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
     }
   }
 
-  async function fetchOne(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, req: OriginRequest) {
+  async function fetchOne(url: URL, target: string, method: 'GET' | 'HEAD', headers: Record<string, string>, req: OriginRequest) {
     let res: Dispatcher.ResponseData;
     try {
       res = await opts.dispatcher.request({
         origin: url.origin,
-        path: url.pathname + url.search,
+        path: target,
         method,
         headers,
         signal: req.signal,
@@ -118,7 +118,10 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
           const pass = decodeURIComponent(url.password);
           headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
         }
-        const res = await fetchOne(url, method, headers, req);
+        // The signed URL goes out as it was written (see requestTarget); a redirect's Location as the URL parser
+        // resolved it against the current hop.
+        const target = hop === 0 && typeof req.url === 'string' ? requestTarget(req.url, url) : url.pathname + url.search;
+        const res = await fetchOne(url, target, method, headers, req);
         const location = res.headers.location;
         if (REDIRECTS.has(res.statusCode) && typeof location === 'string' && location !== '') {
           res.body.destroy();
@@ -181,6 +184,44 @@ export function checkSourceUrl(raw: string | URL, req: Pick<OriginRequest, 'chec
   if (req.selfHosts?.includes(url.host.toLowerCase())) fail('LOOP_DETECTED', 'source URL points at this server');
   req.checkUrl?.(url);
   return url;
+}
+
+/**
+ * The request target (path and query) for the URL written as `raw`, whose parse is `url`. Go's client, which
+ * go-camo and imagor fetch with, sends the query text exactly as written, and the path as written when it is a
+ * valid RFC 3986 path (url.URL RawQuery, RawPath; dot segments are not resolved): `'` and `"` stay as they are and
+ * `/a/../b` stays unresolved, where the WHATWG serialisation would send `%27`, `%22` and `/b`. Only what cannot go
+ * out as written is percent-encoded, one character at a time: spaces and non-ASCII in the query; in the path also
+ * the characters Go escapes there (`"<>^`{|}` and the like). The policy checks ran on `url`, the resolved form,
+ * which is at least as strict as go-camo checking the unresolved path. When `raw` is not plainly
+ * `scheme://authority/path?query#fragment`, or its path holds a backslash (a separator to the URL parser, not to
+ * Go), the parsed form is sent, so the origin is never asked for a path the policy read differently.
+ */
+export function requestTarget(raw: string, url: URL): string {
+  const parsed = url.pathname + url.search;
+  // The URL parser drops spaces at either end and tabs and newlines anywhere; those strings go out as parsed.
+  if (raw.trim() !== raw || /[\0-\x1f\x7f]/.test(raw)) return parsed;
+  // A non-empty authority right after `//`: `http:///host/x` is host "host" to the URL parser, not a path.
+  const m = /^https?:\/\/[^/?#\\]+([^?#]*)(?:\?([^#]*))?(?:#.*)?$/i.exec(raw);
+  if (!m) return parsed;
+  const path = m[1]!;
+  const query = m[2];
+  if (path.includes('\\')) return parsed;
+  return (path === '' ? '/' : escapeOutside(path, PATH_CHARS)) + (query === undefined ? '' : '?' + escapeOutside(query, QUERY_CHARS));
+}
+
+// RFC 3986 pchar, `/`, and `[` `]` (Go's validEncoded set for paths); `%` stays as written, valid escape or not.
+const PATH_CHARS = /[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%/]/;
+// Everything printable: Go sends the query text as it is.
+const QUERY_CHARS = /[\x21-\x7e]/;
+
+function escapeOutside(text: string, keep: RegExp): string {
+  let out = '';
+  for (const ch of text) {
+    if (keep.test(ch)) out += ch;
+    else for (const byte of Buffer.from(ch, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
 }
 
 function reasonOf(err: PixgateError): FetchDeniedReason {

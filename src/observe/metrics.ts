@@ -91,13 +91,13 @@ export function createMetrics(build: BuildInfo) {
       labelNames: ['outcome'] as const, registers: [registry],
     }),
     storageErrors: new Counter({
-      name: 'pixgate_storage_errors_total', help: 'Storage operations that failed (the request went on without them), by store and operation.',
+      name: 'pixgate_storage_errors_total', help: 'Storage operations that failed (the request went on without them), by store (file-source, file-result, s3-source, s3-result) and operation.',
       labelNames: ['store', 'op'] as const, registers: [registry],
     }),
     processed: new Counter({ name: 'pixgate_images_processed_total', help: 'Images processed (result storage misses that ran the processor).', registers: [registry] }),
     shared: new Counter({ name: 'pixgate_requests_shared_total', help: 'Requests answered by an identical request already in flight.', registers: [registry] }),
     queueDepth: new Gauge({ name: 'pixgate_queue_depth', help: 'Requests waiting for a processing slot.', registers: [registry] }),
-    inFlight: new Gauge({ name: 'pixgate_jobs_in_flight', help: 'Images being loaded or processed now.', registers: [registry] }),
+    inFlight: new Gauge({ name: 'pixgate_jobs_in_flight', help: 'Images holding a processing slot now (being decoded, processed or encoded); source downloads are not counted.', registers: [registry] }),
   };
 
   // Label sets repeat (a handful of codes and routes): keeping each child saves hashing the labels per request,

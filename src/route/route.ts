@@ -54,7 +54,7 @@ export function routeRequest(method: string, target: string, opts: RouteOptions)
   if (path === '/metrics' && opts.metricsEnabled) return { kind: 'metrics' };
   if (path === '/') return { kind: 'landing' };
 
-  const camo = opts.camoEnabled ? camoCandidate(path, query, opts.camoPrefix) : undefined;
+  const camo = opts.camoEnabled ? camoCandidate(path, query, opts.camoPrefix, !opts.imagorEnabled) : undefined;
   const imagor = opts.imagorEnabled ? imagorCandidate(path, opts.imagorPrefix) : undefined;
   if (camo || imagor) return { kind: 'signed', ...(camo && { camo }), ...(imagor && { imagor }) };
   return { kind: 'not-found' };
@@ -66,12 +66,18 @@ function stripPrefix(path: string, prefix: string): string | undefined {
   return path.slice(prefix.length);
 }
 
-function camoCandidate(fullPath: string, query: string, prefix: string): CamoCandidate | undefined {
+/**
+ * `anyShape`: camo alone takes every `/<digest>/<url>` path, whatever the digest looks like and even with an empty
+ * URL, as go-camo's router does, so a malformed digest is 403 Bad Signature rather than 404. (`//x` is not one:
+ * Go's ServeMux redirects it to `/x` before go-camo's router sees it.) Beside imagor, whose paths have two or more
+ * segments too, only a digest of a camo digest's shape makes a camo candidate.
+ */
+function camoCandidate(fullPath: string, query: string, prefix: string, anyShape: boolean): CamoCandidate | undefined {
   const path = stripPrefix(fullPath, prefix);
   if (path === undefined) return undefined;
   const parts = path.split('/');
   // go-camo dispatches only on exactly ["", digest, encoded]; camo's query form has ["", digest] and ?url=
-  if (parts.length === 3 && looksLikeCamoDigest(parts[1]!) && parts[2]!.length > 0) {
+  if (parts.length === 3 && (anyShape ? parts[1] !== '' : looksLikeCamoDigest(parts[1]!) && parts[2] !== '')) {
     return { form: 'path', digest: parts[1]!, encodedUrl: parts[2]! };
   }
   if (parts.length === 2 && /^[0-9a-fA-F]{40}$/.test(parts[1]!)) {

@@ -82,13 +82,16 @@ export async function createStores(s: StorageSettings, opts: CreateStoresOptions
   const storages: BlobStore[] = [];
   const resultStorages: BlobStore[] = [];
   const bounded: FileStore[] = [];
+  // Store names are `<kind>-<role>:<where>`: the part before the colon is the store label of the storage-error
+  // metric (jobs/imagor.ts), so source and result storage of one kind are told apart; loaders are `<kind>-loader:`.
 
   // S3 first, as imagor applies its AWS options before the file system ones.
   if (s.s3StorageBucket !== '' || s.s3LoaderBucket !== '' || s.s3ResultStorageBucket !== '') {
-    const { createS3Client, createS3Store } = await import('./s3-store.js');
+    const { createS3Client, createS3KeyMapper, createS3Store } = await import('./s3-store.js');
     const { createS3Loader } = await import('./s3-loader.js');
     if (s.s3StorageBucket !== '') {
       storages.push(createS3Store({
+        name: `s3-source:${createS3KeyMapper({ bucket: s.s3StorageBucket, baseDir: s.s3StorageBaseDir }).describe}`,
         client: createS3Client(s3ClientOptionsFor(s, 'Storage')),
         bucket: s.s3StorageBucket, baseDir: s.s3StorageBaseDir, pathPrefix: s.s3StoragePathPrefix, safeChars: s.s3SafeChars,
         acl: s.s3StorageAcl, tagging: s.s3StorageTagging, storageClass: s.s3StorageClass, expirationMs: s.s3StorageExpiration,
@@ -104,6 +107,7 @@ export async function createStores(s: StorageSettings, opts: CreateStoresOptions
     }
     if (s.s3ResultStorageBucket !== '') {
       resultStorages.push(createS3Store({
+        name: `s3-result:${createS3KeyMapper({ bucket: s.s3ResultStorageBucket, baseDir: s.s3ResultStorageBaseDir }).describe}`,
         client: createS3Client(s3ClientOptionsFor(s, 'ResultStorage')),
         bucket: s.s3ResultStorageBucket, baseDir: s.s3ResultStorageBaseDir, pathPrefix: s.s3ResultStoragePathPrefix,
         safeChars: s.s3SafeChars, acl: s.s3ResultStorageAcl, tagging: s.s3ResultStorageTagging, storageClass: s.s3StorageClass,
@@ -114,6 +118,7 @@ export async function createStores(s: StorageSettings, opts: CreateStoresOptions
 
   if (s.fileStorageBaseDir !== '') {
     storages.push(createFileStore({
+      name: `file-source:${s.fileStorageBaseDir}`,
       baseDir: s.fileStorageBaseDir, pathPrefix: s.fileStoragePathPrefix, safeChars: s.fileSafeChars,
       mkdirMode: s.fileStorageMkdirPermission, writeMode: s.fileStorageWritePermission, expirationMs: s.fileStorageExpiration, now,
     }));
@@ -131,6 +136,7 @@ export async function createStores(s: StorageSettings, opts: CreateStoresOptions
     // files the dead worker wrote are then counted again and the directory never outgrows the bound.
     const startedTogether = workers > 1 && cluster.isWorker && (cluster.worker?.id ?? Infinity) <= workers;
     const store = createFileStore({
+      name: `file-result:${s.fileResultStorageBaseDir}`,
       baseDir: s.fileResultStorageBaseDir, pathPrefix: s.fileResultStoragePathPrefix, safeChars: s.fileSafeChars,
       mkdirMode: s.fileResultStorageMkdirPermission, writeMode: s.fileResultStorageWritePermission,
       expirationMs: s.fileResultStorageExpiration,

@@ -481,8 +481,9 @@ export function createFileStore(opts: FileStoreOptions): FileStore {
       if (fh === undefined || dir === undefined || tmp === undefined) return fail('io', 'put', 'directory vanished twice');
       const size = await writeBody(fh, body, signal);
       // The expiration counts from the mtime too; a caller's time is the moment the result was made, a few
-      // milliseconds before this write.
-      if (modifiedMs !== undefined) await fh.utimes(new Date(), new Date(modifiedMs));
+      // milliseconds before this write. Whole seconds, as Last-Modified has them: a file time in milliseconds
+      // does not always read back as the same number.
+      if (modifiedMs !== undefined) await fh.utimes(new Date(), new Date(Math.floor(modifiedMs / 1000) * 1000));
       if (doFsync) await fh.sync();
       const st = await fh.stat();
       await fh.close();

@@ -77,6 +77,45 @@ describe('accepted forms', () => {
     assert.equal(origin.last('/img.png').url, '/img.png?b=2&a=1&c=%7e');
   });
 
+  test('passes quotes, braces and other characters a URL parser would escape in the query as written (as Go\'s RawQuery)', async () => {
+    // WHATWG serialisation would send %27 and %22 for the quotes; Go's client sends url.URL.RawQuery untouched.
+    const query = `a='b'&c="d"&e={f}&g=h|i^j\`k&l=<m>&n=%zz&o=%7e&p=?q`;
+    await expectImage(hexPath(TEST_KEY, origin.url(`/img.png?${query}`)));
+    assert.equal(origin.last('/img.png').url, `/img.png?${query}`);
+    await expectImage(b64Path(TEST_KEY, origin.url('/img.png?')));
+    assert.equal(origin.last('/img.png').url, '/img.png?', 'an empty query keeps its ?, as Go\'s ForceQuery');
+  });
+
+  test('percent-encodes only what cannot go on the request line: spaces and non-ASCII in the query (UTF-8 bytes)', async () => {
+    await expectImage(hexPath(TEST_KEY, origin.url('/img.png?x=a b&y=é&z=✓')));
+    assert.equal(origin.last('/img.png').url, '/img.png?x=a%20b&y=%C3%A9&z=%E2%9C%93');
+  });
+
+  test('sends dot segments unresolved, as Go\'s client does (the origin resolves them, or not)', async () => {
+    origin.route('/x/../img.png', serve(images.png));
+    origin.route('/a/./b/../../img.png', serve(images.png));
+    const before = origin.hits('/img.png');
+    await expectImage(hexPath(TEST_KEY, origin.url('/x/../img.png')));
+    await expectImage(hexPath(TEST_KEY, origin.url('/a/./b/../../img.png?k=v')));
+    assert.equal(origin.last('/a/./b/../../img.png').url, '/a/./b/../../img.png?k=v');
+    assert.equal(origin.hits('/img.png'), before, 'never sent as the resolved /img.png');
+  });
+
+  test('sends a path as written where RFC 3986 allows each character, percent-encoding the others one by one', async () => {
+    // pchar (RFC 3986 §3.3) keeps ' ( ) ! * + , ; = : @ and existing escapes; " { } | ^ ` < > and non-ASCII are not
+    // pchars, so they go out as %XX of their UTF-8 bytes (Go's client escapes the same characters).
+    const sent = "/p'(a)!*+,;=:@%7e%22t%7Bh%7D%7C%5E%60%3C%3E%C3%A9.png";
+    origin.route(sent, serve(images.png));
+    await expectImage(hexPath(TEST_KEY, origin.url("/p'(a)!*+,;=:@%7e\"t{h}|^`<>é.png")));
+    assert.equal(origin.last(sent).url, sent);
+  });
+
+  test('a path with a backslash goes out as the URL parser read it (a backslash is a separator to it, not to Go)', async () => {
+    origin.route('/y/img.png', serve(images.png));
+    await expectImage(hexPath(TEST_KEY, origin.url('/y\\img.png')));
+    assert.equal(origin.last('/y/img.png').url, '/y/img.png');
+  });
+
   test('ignores a query string on a path-form camo URL (go-camo only reads the path)', async () => {
     await expectImage(hexPath(TEST_KEY, origin.url('/img.png')) + '?url=http://evil.example/');
   });
@@ -104,7 +143,12 @@ describe('refusals that never reach the origin', () => {
     ['a trailing slash after the encoded URL', () => hexPath(TEST_KEY, url()) + '/', 404, '404 Not Found\n'],
     ['an extra path component', () => hexPath(TEST_KEY, url()) + '/foo.png', 404, '404 Not Found\n'],
     ['a digest without URL', () => `/${hmac(TEST_KEY, url()).toString('hex')}`, 404, '404 Not Found\n'],
-    ['a digest one character short', () => '/' + hexPath(TEST_KEY, url()).slice(2), 404, '404 Not Found\n'],
+    // go-camo's router hands every /<a>/<b> path to the proxy, which answers a digest it cannot decode with 403.
+    ['a digest one character short', () => '/' + hexPath(TEST_KEY, url()).slice(2), 403, 'Bad Signature\n'],
+    ['a digest one character long', () => '/0' + hexPath(TEST_KEY, url()).slice(1), 403, 'Bad Signature\n'],
+    ['a digest with a character outside hex and base64url', () => `/${'!'.repeat(40)}/${Buffer.from(url()).toString('hex')}`, 403, 'Bad Signature\n'],
+    ['an empty encoded URL', () => `/${hmac(TEST_KEY, url()).toString('hex')}/`, 403, 'Bad Signature\n'],
+    ['any other two-segment path', () => '/images/cat.png', 403, 'Bad Signature\n'],
     ['a query-form digest that does not verify', () => `/${'0'.repeat(40)}?url=${encodeURIComponent(url())}`, 403, 'Bad Signature\n'],
     ['a query form with two url parameters', () => `/${hmac(TEST_KEY, url()).toString('hex')}?url=${encodeURIComponent(url())}&url=${encodeURIComponent(url())}`, 404, '404 Not Found\n'],
   ];
@@ -166,6 +210,24 @@ describe('refusals that never reach the origin', () => {
   test('refuses a very long digest and URL with a 4xx, not a 500', async () => {
     const res = await fetchRaw(`${px.url}/${'a'.repeat(4000)}/${'b'.repeat(8000)}`);
     assert.ok(res.status >= 400 && res.status < 500, String(res.status));
+  });
+});
+
+describe('with imagor beside camo', () => {
+  test('a digest of the wrong shape is tried as an imagor URL only, and refused in imagor\'s words', async () => {
+    const both = await startPixgate({ env: { IMAGOR_SECRET: 'an-imagor-secret' }, argv: ['-k', TEST_KEY, '--allow-network', '127.0.0.1/32'] });
+    try {
+      const before = origin.hits();
+      const res = await fetchRaw(both.url + '/' + hexPath(TEST_KEY, origin.url('/img.png')).slice(2));
+      assert.equal(res.status, 403);
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.deepEqual(JSON.parse(res.text), { message: 'url signature mismatch', status: 403 });
+      assert.equal(origin.hits(), before);
+      // A well-shaped camo URL is still served as one.
+      assert.equal((await fetchRaw(both.url + hexPath(TEST_KEY, origin.url('/img.png')))).status, 200);
+    } finally {
+      await both.close();
+    }
   });
 });
 

@@ -27,10 +27,16 @@ describe('fixed endpoints', () => {
     assert.equal(kind('GET', '/healthcheck?x=1'), 'health');
   });
 
-  test('/debug/vars and /debug/pprof do not exist (go-camo exposes the command line there)', () => {
-    for (const path of ['/debug/vars', '/debug/pprof/', '/debug/pprof/profile']) {
-      assert.equal(kind('GET', path, { ...camoOnly, metricsEnabled: true }), 'not-found');
-    }
+  test('/debug/vars and /debug/pprof are no endpoints (go-camo exposes the command line there)', () => {
+    const none = { ...camoOnly, camoEnabled: false, metricsEnabled: true };
+    for (const path of ['/debug/vars', '/debug/pprof/', '/debug/pprof/profile']) assert.equal(kind('GET', path, none), 'not-found');
+    // With camo on, /debug/vars has go-camo's two-segment shape: a camo URL that cannot verify (403), as in go-camo
+    // with --no-debug-vars.
+    assert.deepEqual(routeRequest('GET', '/debug/vars', { ...camoOnly, metricsEnabled: true }), {
+      kind: 'signed',
+      camo: { form: 'path', digest: 'debug', encodedUrl: 'vars' },
+    });
+    assert.equal(kind('GET', '/debug/pprof/profile', { ...camoOnly, metricsEnabled: true }), 'not-found');
   });
 });
 
@@ -67,13 +73,23 @@ describe('camo URLs', () => {
     assert.equal(kind('GET', `/${B64}?url=http%3A%2F%2Fa`), 'not-found');
   });
 
+  test('camo alone takes every /<digest>/<url> path as go-camo\'s router does, whatever the digest looks like', () => {
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ['a digest of the wrong length', HEX.slice(1), URL_HEX],
+      ['a digest with a non-hex, non-base64 character', `${HEX.slice(1)}!`, URL_HEX],
+      ['an empty encoded URL', HEX, ''],
+      ['a path that is no camo URL at all', 'images', 'cat.png'],
+    ];
+    for (const [name, digest, encodedUrl] of cases) {
+      assert.deepEqual(routeRequest('GET', `/${digest}/${encodedUrl}`, camoOnly), { kind: 'signed', camo: { form: 'path', digest, encodedUrl } }, name);
+    }
+  });
+
   const notCamo: ReadonlyArray<readonly [string, string]> = [
     ['a trailing slash', `/${HEX}/${URL_HEX}/`],
     ['an extra component', `/${HEX}/${URL_HEX}/x.png`],
-    ['an empty encoded URL', `/${HEX}/`],
-    ['a digest of the wrong length', `/${HEX.slice(1)}/${URL_HEX}`],
-    ['a digest with a non-hex, non-base64 character', `/${HEX.slice(1)}!/${URL_HEX}`],
     ['a double slash in front', `//${HEX}/${URL_HEX}`],
+    ['an empty digest (Go\'s ServeMux redirects //x to /x)', `//${URL_HEX}`],
     ['an absolute-form request target (we are not a forward proxy)', `http://example.com/${HEX}/${URL_HEX}`],
     ['an asterisk-form request target', '*'],
   ];
@@ -98,10 +114,20 @@ describe('camo URLs', () => {
 });
 
 describe('with imagor beside camo', () => {
+  const both = { ...camoOnly, imagorEnabled: true };
+
   test('a path that fits both carries both candidates; the signature decides', () => {
-    const both = { ...camoOnly, imagorEnabled: true };
     const r = routeRequest('GET', `/${HEX}/${URL_HEX}`, both);
     assert.equal(r.kind, 'signed');
     assert.ok(r.kind === 'signed' && r.camo && r.imagor);
+    const b64 = routeRequest('GET', `/${B64}/${URL_HEX}`, both);
+    assert.ok(b64.kind === 'signed' && b64.camo && b64.imagor);
+  });
+
+  test('only a digest of a camo digest\'s shape makes a camo candidate; anything else is imagor\'s alone', () => {
+    for (const path of [`/${HEX.slice(1)}/${URL_HEX}`, `/${HEX.slice(1)}!/${URL_HEX}`, `/${HEX}/`, '/unsafe/cat.png', '/images/cat.png']) {
+      const r = routeRequest('GET', path, both);
+      assert.ok(r.kind === 'signed' && !r.camo && r.imagor, path);
+    }
   });
 });

@@ -26,8 +26,8 @@ test('each role is on once its base dir or bucket is set, S3 before file as in i
     s3LoaderBucket: 'in', s3StorageBucket: 'src/base', s3ResultStorageBucket: 'out', awsRegion: 'eu-west-1',
   }));
   assert.deepEqual(stores.loaders.map((l) => l.name), ['s3-loader:in', 'file-loader:/srv/images']);
-  assert.deepEqual(stores.storages.map((l) => l.name), ['s3:src/base', 'file:/var/pixgate/sources']);
-  assert.deepEqual(stores.resultStorages.map((l) => l.name), ['s3:out', 'file:/var/pixgate/results']);
+  assert.deepEqual(stores.storages.map((l) => l.name), ['s3-source:src/base', 'file-source:/var/pixgate/sources']);
+  assert.deepEqual(stores.resultStorages.map((l) => l.name), ['s3-result:out', 'file-result:/var/pixgate/results']);
   await stores.close();
 });
 
