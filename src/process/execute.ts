@@ -13,6 +13,7 @@ import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { PixgateError } from '../respond/errors.js';
 import { completePlan, type OutputSpec, type Plan } from './plan.js';
 import { applyEffect } from './apply-effect.js';
+import { decodeBmpInSteps } from './bmp.js';
 import { renderedSize } from './filters/density.js';
 import { encodeWithinBytes } from './max-bytes.js';
 import type { OutputFormat } from './negotiate.js';
@@ -457,6 +458,25 @@ function firstPipeline(plan: Plan, input: Uint8Array): Pipeline {
   );
 }
 
+/**
+ * A BMP source (sharp's libvips has no BMP loader): decoded by process/bmp.ts to raw pixels, never larger than
+ * the probe saw, pausing between steps so that the event loop serves other requests and a deadline can stop it.
+ */
+async function bmpPipeline(plan: Plan, input: Uint8Array, signal: AbortSignal | undefined): Promise<Pipeline> {
+  const { width, height } = plan.source;
+  const steps = decodeBmpInSteps(input, { maxWidth: width, maxHeight: height, maxResolution: width * height, maxFrames: 1 });
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      const bmp = step.value;
+      const data = Buffer.from(bmp.data.buffer, bmp.data.byteOffset, bmp.data.byteLength);
+      return fromRaw({ data, width: bmp.width, height: bmp.height, frames: 1, channels: bmp.channels });
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    throwIfAborted(signal);
+  }
+}
+
 /** Work the executor hands back to its caller: overlays need loaders and limits that it does not have. */
 export interface ExecuteHooks {
   /** Draws an overlay step on the decoded frames and returns the new pixels (same frame size and count). */
@@ -598,7 +618,7 @@ export async function executePlanToPixels(plan: Plan, input: Uint8Array, signal?
 async function runSteps(plan: Plan, input: Uint8Array, signal: AbortSignal | undefined, hooks: ExecuteHooks | undefined): Promise<{ pipeline: Pipeline; plan: Plan }> {
   throwIfAborted(signal);
   let current = plan;
-  let pipeline = firstPipeline(current, input);
+  let pipeline = current.source.format === 'bmp' ? await bmpPipeline(current, input, signal) : firstPipeline(current, input);
   let i = 0;
   for (;;) {
     for (; i < current.steps.length; i++) {

@@ -352,7 +352,8 @@ export async function describeImage(input: Uint8Array, params: ImagorParams, opt
   const source = colour ? colourSource(params.image, params.width, params.height, limits) : await probeImage(input, limits);
   const plan = buildPlan(params, source, { ...options, limits });
   const raw = await executePlanToPixels(plan, input, options.signal, createOverlayHooks(options, limits));
-  const header = colour ? undefined : await sharp(input, { limitInputPixels: false }).metadata();
+  // BMP is decoded by pixgate itself (sharp's libvips has no BMP loader) and carries no orientation.
+  const header = colour || source.format === 'bmp' ? undefined : await sharp(input, { limitInputPixels: false }).metadata();
   // libvips drops the orientation tag once it has turned the image upright; absent, it reads 0.
   const orientation = header?.orientation === undefined || plan.load.autoOrient ? 0 : header.orientation;
   const format = plan.output.format;

@@ -48,10 +48,12 @@ export interface LoadSpec {
   readonly page: number;
   /** Frames decoded (1 for a still image or a single chosen frame). */
   readonly pages: number;
-  /** Apply the EXIF orientation while decoding (off for animations, whose frames cannot be turned one by one). */
+  /**
+   * Apply the EXIF orientation while decoding (off for animations, whose frames cannot be turned one by one).
+   * There is no shrink-on-load switch: sharp shrinks JPEG, WebP and SVG on load by itself when the pipeline's
+   * resize allows it (test/integration/shrink-on-load.test.ts holds it to that).
+   */
   readonly autoOrient: boolean;
-  /** The first step is a downscale the decoder can take on (JPEG DCT scaling, WebP and SVG scale-on-load). */
-  readonly shrinkOnLoad: boolean;
   /** dpi(n) for an SVG source: render density; the source size is scaled by density / 72. */
   readonly density?: number | undefined;
 }
@@ -189,7 +191,7 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   const output = outputSpec(resolved.format, resolved.animated, collected, options, source, page, frames);
   const base = {
     source,
-    load: { page, pages: frames, autoOrient, shrinkOnLoad: false, ...(density !== undefined ? { density } : {}) },
+    load: { page, pages: frames, autoOrient, ...(density !== undefined ? { density } : {}) },
     output,
     vary: formatChoice.vary,
     formatChoice,
@@ -286,13 +288,6 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
     if (result.rotated90 === true) rotated90 = !rotated90;
   }
 
-  const first = steps[0];
-  const shrinkOnLoad =
-    first?.op === 'resize' &&
-    first.width < start.width &&
-    first.height < start.height &&
-    (source.format === 'jpeg' || source.format === 'webp' || source.format === 'svg');
-
   // autojpg(): thumbor's AUTO_PNG_TO_JPG, decided once the planner knows whether transparency is left.
   const finalOutput =
     collected.autojpg && collected.format === undefined && output.format === 'png' && !output.animated && !hasAlpha
@@ -301,7 +296,6 @@ export function buildPlan(params: ImagorParams, source: SourceInfo, options: Pla
   return {
     ...base,
     output: finalOutput,
-    load: { ...base.load, shrinkOnLoad },
     steps,
     size: { width: size.width, height: size.height, pages: frames },
     pending: undefined,

@@ -1,10 +1,12 @@
 /**
  * Reads what an image is from its header, before any pixel is decoded: format, size, frames, EXIF
  * orientation, alpha. Refuses non-images and formats we cannot decode (UNSUPPORTED_FORMAT) and images over the
- * limits (TOO_MANY_PIXELS). JPEG, PNG, GIF and WebP sizes are read by our own parser first, so a bomb never
- * reaches libvips; sharp's metadata() (header only) fills in the rest. Never decodes pixels.
+ * limits (TOO_MANY_PIXELS). JPEG, PNG, GIF, WebP and BMP sizes are read by our own parser first, so a bomb never
+ * reaches a decoder; sharp's metadata() (header only) fills in the rest, and process/bmp.ts reads BMP headers,
+ * which libvips cannot. Never decodes pixels.
  */
 import { checkSvgSource } from '../policy/svg.js';
+import { readBmpHeader, readBmpSize } from './bmp.js';
 import sharp, { type Metadata } from 'sharp';
 import { colorImageSpec } from '../parse/imagor-path.js';
 import { fail, PixgateError } from '../respond/errors.js';
@@ -58,8 +60,9 @@ function webpSize(b: Uint8Array): Size | undefined {
 }
 
 /**
- * The image size written in the header of a JPEG (first SOF), PNG (IHDR), GIF (logical screen) or WebP
- * (VP8, VP8L or VP8X canvas), without EXIF orientation; undefined for other formats or a header we cannot read.
+ * The image size written in the header of a JPEG (first SOF), PNG (IHDR), GIF (logical screen), WebP
+ * (VP8, VP8L or VP8X canvas) or BMP (info header), without EXIF orientation; undefined for other formats or a
+ * header we cannot read.
  */
 export function readHeaderSize(bytes: Uint8Array, format: Sniffed): Size | undefined {
   switch (format) {
@@ -71,16 +74,19 @@ export function readHeaderSize(bytes: Uint8Array, format: Sniffed): Size | undef
       return bytes.length >= 10 ? { width: u16le(bytes, 6), height: u16le(bytes, 8) } : undefined;
     case 'webp':
       return webpSize(bytes);
+    case 'bmp':
+      return readBmpSize(bytes);
     default:
       return undefined;
   }
 }
 
-const DECODABLE: ReadonlySet<Sniffed> = new Set(['jpeg', 'png', 'gif', 'webp', 'avif', 'heif', 'tiff', 'svg']);
+const DECODABLE: ReadonlySet<Sniffed> = new Set(['jpeg', 'png', 'gif', 'webp', 'avif', 'heif', 'tiff', 'svg', 'bmp']);
 
 /**
- * Probes a loaded body. Throws UNSUPPORTED_FORMAT for anything that is not an image we decode (HTML, PDF, BMP,
- * JPEG XL, JPEG 2000, HEVC-coded HEIF: sharp's prebuilt libvips has no decoder for them) and TOO_MANY_PIXELS
+ * Probes a loaded body. Throws UNSUPPORTED_FORMAT for anything that is not an image we decode (HTML, PDF,
+ * JPEG XL, JPEG 2000, HEVC-coded HEIF: sharp's prebuilt libvips has no decoder for them; a BMP that
+ * process/bmp.ts does not read) and TOO_MANY_PIXELS
  * when one frame, as shown after EXIF orientation, is over the limits. The frame count is checked by the
  * planner, which knows how many frames will be decoded.
  */
@@ -98,6 +104,7 @@ export async function probeImage(input: Uint8Array, limits: Limits): Promise<Sou
       checkLimits(header, limits, `${sniffed} header`);
     }
   }
+  if (sniffed === 'bmp') return bmpSource(input, limits);
 
   let meta: Metadata;
   try {
@@ -128,6 +135,23 @@ export async function probeImage(input: Uint8Array, limits: Limits): Promise<Sou
     delay: meta.delay,
     space: meta.space,
     hasProfile: meta.hasProfile === true,
+  };
+}
+
+/** A BMP as the executor will see it: process/bmp.ts decodes it to sRGB pixels, one frame, no metadata. */
+function bmpSource(input: Uint8Array, limits: Limits): SourceInfo {
+  const header = readBmpHeader(input);
+  checkLimits(header, limits, 'source');
+  return {
+    format: 'bmp',
+    width: header.width,
+    height: header.height,
+    pages: 1,
+    orientation: 1,
+    hasAlpha: header.channels === 4,
+    animated: false,
+    space: 'srgb',
+    hasProfile: false,
   };
 }
 

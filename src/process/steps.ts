@@ -13,8 +13,8 @@ export interface Rgba {
   readonly alpha: number;
 }
 
-/** The source formats we can decode (sharp's prebuilt libvips), plus generated `color:` images. */
-export type SourceFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'tiff' | 'svg' | 'color';
+/** The source formats we can decode (sharp's prebuilt libvips; BMP: process/bmp.ts), plus generated `color:` images. */
+export type SourceFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'tiff' | 'svg' | 'bmp' | 'color';
 
 /** What the header says about the source; see process/probe.ts. */
 export interface SourceInfo {

@@ -1,12 +1,14 @@
 /** The HTTP loader of the imagor job (imagor's HTTP_LOADER_* settings), on top of the safe fetcher. */
 import { optional, setting } from '../define.js';
 import { bool, bytes, list, string, url } from '../values.js';
+import { compileGoRegexp } from '../../policy/source.js';
 
+/** imagor's users write Go (RE2) expressions: translated to JavaScript, refused at start where that cannot be exact. */
 const regex = {
   name: 'regexp',
   parse(raw: string): string {
     try {
-      new RegExp(raw);
+      compileGoRegexp(raw);
     } catch (e) {
       throw new Error(`invalid regular expression: ${(e as Error).message}`);
     }

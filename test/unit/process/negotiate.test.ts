@@ -84,6 +84,7 @@ describe('formats we cannot write', () => {
   }
   test('heif is written as AVIF', () => assert.equal(toOutputFormat('heif'), 'avif'));
   test('SVG sources default to JPEG output', () => assert.equal(defaultOutputFormat('svg'), 'jpeg'));
+  test('BMP sources default to JPEG output (imagor)', () => assert.equal(defaultOutputFormat('bmp'), 'jpeg'));
   test('generated color: images default to JPEG output', () => assert.equal(defaultOutputFormat('color'), 'jpeg'));
   test('AVIF sources stay AVIF', () => assert.equal(defaultOutputFormat('avif'), 'avif'));
 });

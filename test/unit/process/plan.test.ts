@@ -186,7 +186,7 @@ describe('trim', () => {
 describe('frames', () => {
   test('an animated GIF keeps all frames and its delays', () => {
     const p = plan('60x40/a.gif', gif());
-    assert.deepEqual(p.load, { page: 0, pages: 4, autoOrient: false, shrinkOnLoad: false });
+    assert.deepEqual(p.load, { page: 0, pages: 4, autoOrient: false });
     assert.equal(p.output.animated, true);
     assert.deepEqual(p.output.delay, [10, 20, 30, 40]);
   });
@@ -295,6 +295,11 @@ describe('output', () => {
   });
   test('WebP effort is 4 as in imagor', () => assert.equal(plan('filters:format(webp)/a.jpg').output.effort, 4));
   test('an SVG source is written as JPEG', () => assert.equal(plan('a.svg', source({ format: 'svg' })).output.format, 'jpeg'));
+  test('a BMP source is written as JPEG, as imagor (no BMP encoder)', () => {
+    const p = plan('fit-in/100x100/a.bmp', source({ format: 'bmp' }));
+    assert.deepEqual([p.output.format, p.output.contentType], ['jpeg', 'image/jpeg']);
+    assert.equal(plan('filters:format(png)/a.bmp', source({ format: 'bmp' })).output.format, 'png');
+  });
   test('strip_exif drops EXIF only', () => assert.deepEqual(plan('filters:strip_exif()/a.jpg').output.keep, { exif: false, icc: true, xmp: true }));
   test('strip_icc drops the profile only', () => assert.deepEqual(plan('filters:strip_icc()/a.jpg').output.keep, { exif: true, icc: false, xmp: true }));
   test('strip_metadata and VIPS_STRIP_METADATA drop everything', () => {
@@ -312,15 +317,6 @@ describe('output', () => {
     assert.equal(plan('a.jpg', source(), { autoWebp: true, accept: '*/*' }).vary, true);
     assert.equal(plan('filters:format(png)/a.jpg', source(), { autoWebp: true, accept: 'image/webp' }).vary, false);
   });
-});
-
-describe('shrink on load', () => {
-  test('is possible when a JPEG plan starts with a downscale', () => {
-    assert.equal(plan('fit-in/100x100/a.jpg').load.shrinkOnLoad, true);
-    assert.equal(plan('100x100/a.jpg').load.shrinkOnLoad, true);
-  });
-  test('is not possible after a crop', () => assert.equal(plan('10x10:500x500/100x100/a.jpg').load.shrinkOnLoad, false));
-  test('is not possible for PNG', () => assert.equal(plan('fit-in/100x100/a.png', source({ format: 'png' })).load.shrinkOnLoad, false));
 });
 
 describe('color: images', () => {

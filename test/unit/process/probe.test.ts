@@ -21,6 +21,36 @@ import {
 const limits = resolveLimits();
 const code = (c: string) => (e: unknown) => isPixgateError(e) && e.code === c;
 
+/**
+ * A BMP as Microsoft lays it out: 14-byte file header, 40-byte BITMAPINFOHEADER (or `infoSize` zeros-padded),
+ * then 24-bit bottom-up rows padded to 4 bytes, all one colour; `rows` may be cut short to forge a header.
+ */
+function bmp24(width: number, height: number, opts: { rows?: number; infoSize?: number; alphaMask?: boolean } = {}): Buffer {
+  const infoSize = opts.infoSize ?? 40;
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const pixels = Buffer.alloc(stride * (opts.rows ?? Math.abs(height)), 0x40);
+  const file = Buffer.alloc(14 + Math.max(40, infoSize));
+  file.write('BM', 0, 'latin1');
+  file.writeUInt32LE(file.length + pixels.length, 2);
+  file.writeUInt32LE(14 + infoSize, 10);
+  file.writeUInt32LE(infoSize, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(24, 28);
+  if (opts.alphaMask) {
+    // 32-bit BI_BITFIELDS with a V4 header's alpha mask.
+    file.writeUInt16LE(32, 28);
+    file.writeUInt32LE(3, 30);
+    file.writeUInt32LE(0x00ff0000, 54);
+    file.writeUInt32LE(0x0000ff00, 58);
+    file.writeUInt32LE(0x000000ff, 62);
+    file.writeUInt32LE(0xff000000, 66);
+    return Buffer.concat([file, Buffer.alloc(width * 4 * Math.abs(height), 0x80)]);
+  }
+  return Buffer.concat([file, pixels]);
+}
+
 describe('readHeaderSize', () => {
   for (const format of ['jpeg', 'png', 'gif', 'webp'] as const) {
     test(`reads the size of a ${format} header`, async () => {
@@ -39,6 +69,11 @@ describe('readHeaderSize', () => {
   test('reads the forged sizes of the bombs', async () => {
     assert.deepEqual(readHeaderSize(pngHeaderBomb(), 'png'), { width: 16000, height: 16000 });
     assert.deepEqual(readHeaderSize(await jpegHeaderBomb(), 'jpeg'), { width: 65535, height: 65535 });
+  });
+  test('reads the size of a BMP header, rows counted either way', () => {
+    assert.deepEqual(readHeaderSize(bmp24(123, 45), 'bmp'), { width: 123, height: 45 });
+    assert.deepEqual(readHeaderSize(bmp24(123, -45), 'bmp'), { width: 123, height: 45 });
+    assert.deepEqual(readHeaderSize(bmp24(65535, 65535, { rows: 0 }), 'bmp'), { width: 65535, height: 65535 });
   });
   test('gives up on a JPEG without a frame header', () => {
     assert.equal(readHeaderSize(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 2]), 'jpeg'), undefined);
@@ -76,10 +111,24 @@ describe('probeImage', () => {
     assert.deepEqual([info.format, info.width, info.height], ['avif', 32, 16]);
   });
 
-  // The bombs never reach libvips: our own header read refuses them.
+  test('describes a BMP from its own header (libvips has no BMP loader)', async () => {
+    const info = await probeImage(bmp24(64, 32), limits);
+    assert.deepEqual(
+      [info.format, info.width, info.height, info.pages, info.orientation, info.hasAlpha, info.animated],
+      ['bmp', 64, 32, 1, 1, false, false],
+    );
+    assert.deepEqual([(await probeImage(bmp24(5, -7), limits)).height, (await probeImage(bmp24(2, 2, { infoSize: 108, alphaMask: true }), limits)).hasAlpha], [7, true]);
+  });
+  test('refuses a BMP over a configured width', async () => {
+    await assert.rejects(probeImage(bmp24(300, 10), resolveLimits({ maxWidth: 200 })), code('TOO_MANY_PIXELS'));
+  });
+
+  // The bombs never reach a decoder: our own header read refuses them.
   for (const [name, make] of [
     ['a 16000x16000 PNG header', async () => pngHeaderBomb()],
     ['a 65535x65535 JPEG header', () => jpegHeaderBomb()],
+    ['a 65535x65535 BMP header with no pixels', async () => bmp24(65535, 65535, { rows: 0 })],
+    ['a 65535x65535 BMP header with a V5 header and one row', async () => bmp24(65535, 65535, { rows: 1, infoSize: 124 })],
   ] as const) {
     test(`refuses ${name} in milliseconds`, async () => {
       const bomb = await make();
@@ -106,7 +155,9 @@ describe('probeImage', () => {
     ['an empty body', Buffer.alloc(0)],
     ['HTML', Buffer.from('<!doctype html><html><body>hi</body></html>')],
     ['a PDF', Buffer.from('%PDF-1.7\n1 0 obj\n')],
-    ['a BMP (no decoder in our libvips)', Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)])],
+    ['a BMP without an info header', Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)])],
+    ['a BMP whose rows are cut off', bmp24(20, 20, { rows: 10 })],
+    ['an OS/2 1.x BMP (12-byte core header)', bmp24(2, 2, { infoSize: 12 })],
     ['random bytes', Buffer.from('not an image at all, just text')],
     ['a JPEG signature with garbage', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00])],
   ];
