@@ -273,10 +273,30 @@ export const NETNS_V4 = [
   '10.0.0.1', '172.16.0.1', '192.168.0.1', '100.64.0.1', '198.18.0.1', '192.0.0.1', '240.0.0.1', '192.0.2.1',
   '198.51.100.1', '203.0.113.1', '169.254.169.254', '0.1.2.3', '192.88.99.1',
 ] as const;
+/**
+ * Addresses under global unicast prefixes that only the unwrapping of an embedded IPv4 denies: routed to the
+ * namespace's `lo` with a canary like the others, so a policy that stopped unwrapping would reach a canary.
+ * ISATAP (RFC 5214) interface identifiers `0:5efe:a.b.c.d` and, with the u bit, `200:5efe:a.b.c.d`; the Teredo
+ * clients (RFC 4380, IPv4 inverted in the last 32 bits) are for the allow / deny list cases.
+ */
+export const NETNS_UNWRAP_ONLY = {
+  /** ISATAP under a global prefix, carrying 127.0.0.1. */
+  isatapGlobal: '2606:4700::5efe:7f00:1',
+  /** ISATAP under the 6to4 prefix of 8.8.8.8 (a public IPv4, so 6to4 alone passes), carrying 127.0.0.1. */
+  isatap6to4: '2002:808:808:1::5efe:7f00:1',
+  /** ISATAP with the u bit set, under a global prefix, carrying 169.254.169.254. */
+  isatapUbitMetadata: '2606:4700::200:5efe:a9fe:a9fe',
+  /** Teredo, client 169.254.169.254. */
+  teredoMetadata: '2001:0:4136:e378:8000:63bf:5601:5601',
+  /** Teredo, client 1.1.1.1 (a public IPv4). */
+  teredoPublic: '2001:0:4136:e378:8000:63bf:fefe:fefe',
+} as const;
+
 /** IPv6 addresses given to the namespace's `lo`, each with a canary on port 80. */
 export const NETNS_V6 = [
   'fd00:ec2::254', 'fd00::1', 'fec0::1', '100::1', '2001:db8::1', '::7f00:1', '64:ff9b::7f00:1', '64:ff9b::a00:1',
   '64:ff9b:1:7f00:0:100::', '2002:7f00:1::', '2002:a9fe:a9fe::', '2001:0:4136:e378:8000:63bf:80ff:fffe', '2001:db8::5efe:7f00:1',
+  ...Object.values(NETNS_UNWRAP_ONLY),
 ] as const;
 /** Stand-ins for public hosts, inside the namespace only: what an attacker's own server would be. */
 export const NETNS_PUBLIC = '1.1.1.1';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CANARY_TEXT, JOBS, jobPath, namespacesWork, NETNS_PUBLIC, REFUSAL_CODES, startIsolated, type IsolatedPixgate, type Job } from './harness.js';
+import { CANARY_TEXT, JOBS, jobPath, namespacesWork, NETNS_PUBLIC, NETNS_UNWRAP_ONLY, REFUSAL_CODES, startIsolated, type IsolatedPixgate, type Job } from './harness.js';
 
 const isolated = namespacesWork();
 const skip = isolated ? false : 'unshare -rnm (user + network + mount namespaces) is not available here: the isolation cases are NOT run';
@@ -27,6 +27,7 @@ const HOSTS = (rebindTo: string) =>
     'fd00:ec2::254 aws6.test',
     '64:ff9b::7f00:1 nat64.test',
     '192.168.0.1 printer.test',
+    `${NETNS_UNWRAP_ONLY.isatapGlobal} isatap.test`,
     `${NETNS_PUBLIC} public.test`,
     `${NETNS_PUBLIC} multi.test`,
     '10.0.0.1 multi.test',
@@ -69,7 +70,7 @@ describe('SSRF inside a loopback-only network namespace', { skip }, () => {
   }
 
   test('the namespace carries the addresses under test, each with a canary', () => {
-    for (const a of ['10.0.0.1', '169.254.169.254', 'fd00:ec2::254', '64:ff9b::7f00:1', '2002:a9fe:a9fe::', 'origin:1.1.1.1']) {
+    for (const a of ['10.0.0.1', '169.254.169.254', 'fd00:ec2::254', '64:ff9b::7f00:1', '2002:a9fe:a9fe::', ...Object.values(NETNS_UNWRAP_ONLY), 'origin:1.1.1.1']) {
       assert.ok(px.listening.includes(a), `${a} is not listening inside the namespace (${px.listening.join(' ')})`);
     }
   });
@@ -121,7 +122,13 @@ describe('SSRF inside a loopback-only network namespace', { skip }, () => {
       ['ssrf-6to4', '[2002:7f00:1::]'],
       ['ssrf-6to4-metadata', '[2002:a9fe:a9fe::]'],
       ['ssrf-teredo', '[2001:0:4136:e378:8000:63bf:80ff:fffe]'],
+      // Also denied as documentation space (2001:db8::/32), whatever it carries.
       ['ssrf-isatap', '[2001:db8::5efe:7f00:1]'],
+      // Global prefixes: only the ISATAP unwrapping denies these (NETNS_UNWRAP_ONLY in harness.ts).
+      ['ssrf-isatap-global', `[${NETNS_UNWRAP_ONLY.isatapGlobal}]`],
+      ['ssrf-isatap-global-dotted', '[2606:4700::5efe:127.0.0.1]'],
+      ['ssrf-isatap-6to4', `[${NETNS_UNWRAP_ONLY.isatap6to4}]`],
+      ['ssrf-isatap-u-bit-metadata', `[${NETNS_UNWRAP_ONLY.isatapUbitMetadata}]`],
     ];
     for (const [id, host] of hosts) {
       for (const job of JOBS) {
@@ -149,6 +156,7 @@ describe('SSRF inside a loopback-only network namespace', { skip }, () => {
       ['ssrf-hosts-alias-aws-v6', 'aws6.test'],
       ['ssrf-hosts-alias-nat64', 'nat64.test'],
       ['ssrf-hosts-alias-192', 'printer.test'],
+      ['ssrf-hosts-alias-isatap', 'isatap.test'],
     ];
     for (const [id, name] of names) {
       for (const job of JOBS) {
@@ -204,6 +212,7 @@ describe('SSRF inside a loopback-only network namespace', { skip }, () => {
       ['redir-6to4', 'http://[2002:a9fe:a9fe::]/x.png', 308],
       ['redir-aws-ipv6', 'http://[fd00:ec2::254]/x.png', 302],
       ['redir-teredo', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x.png', 302],
+      ['redir-isatap-metadata', `http://[${NETNS_UNWRAP_ONLY.isatapUbitMetadata}]/latest/meta-data/`, 302],
       ['redir-loopback', 'http://127.0.0.1/x.png', 302],
       ['redir-ipv6-loopback', 'http://[::1]/x.png', 302],
       ['redir-scheme-relative', '//10.0.0.1/x.png', 302],
@@ -225,6 +234,43 @@ describe('SSRF inside a loopback-only network namespace', { skip }, () => {
       }
     });
   });
+});
+
+// With the default policy a Teredo address is denied as 2001::/32 whatever client it names, so the unwrapping
+// can only decide a case where the operator has opened that range: then --deny-network must still match the IPv4
+// inside (createAddressPolicy: deny lists are checked against the embedded address and win over allows).
+describe('embedded IPv4 against the operator\'s lists (--allow-network 2001::/32, --deny-network 169.254.0.0/16)', { skip }, () => {
+  let dir: string;
+  let px: IsolatedPixgate;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pixgate-sec-netns-lists-'));
+    px = await startIsolated(join(dir, 'lists.sock'), ['--allow-network', '2001::/32', '--deny-network', '169.254.0.0/16']);
+  });
+
+  after(async () => {
+    await px?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('control: the allow opens Teredo, so both jobs reach the canary of a Teredo client 1.1.1.1', async () => {
+    const before = px.canaryHits().length;
+    for (const job of JOBS) await px.get(jobPath(job, `http://[${NETNS_UNWRAP_ONLY.teredoPublic}]/x.png`));
+    for (let waited = 0; px.canaryHits().length < before + 2 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(px.canaryHits().slice(before), [NETNS_UNWRAP_ONLY.teredoPublic, NETNS_UNWRAP_ONLY.teredoPublic]);
+  });
+
+  for (const job of JOBS) {
+    test(`ssrf-teredo-deny-listed [${job}]: a Teredo client 169.254.169.254 is refused by --deny-network inside the allowed range`, async () => {
+      const before = px.canaryHits().length;
+      const { res, code } = await px.get(jobPath(job, `http://[${NETNS_UNWRAP_ONLY.teredoMetadata}]/latest/meta-data/`));
+      assert.ok(res.status >= 400 && res.status < 500, `got ${res.status} ${res.text.slice(0, 80)}`);
+      assert.ok(!res.text.includes(CANARY_TEXT));
+      assert.equal(code, 'ADDRESS_DENIED');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(px.canaryHits().slice(before), []);
+    });
+  }
 });
 
 describe('control: the namespace shows a leak when nothing is denied', { skip }, () => {
