@@ -27,6 +27,7 @@ import { chooseOutputFormat, CONTENT_TYPES, isFormatName, type FormatChoice } fr
 import { checkOverlays } from '../process/overlay.js';
 import { processImage, validateFilters, type ProcessOptions } from '../process/process-image.js';
 import { readHeaderSize } from '../process/probe.js';
+import { withVipsDeadline } from '../process/vips.js';
 import { cacheControl, NO_CACHE } from '../respond/cache-headers.js';
 import { fail, isPixgateError, PixgateError } from '../respond/errors.js';
 import { sendImage } from '../respond/send-image.js';
@@ -297,6 +298,7 @@ async function makeResult(
   // Load first, outside the processing slots: a slow origin must hold a load slot, never a CPU slot.
   const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
+  const processDeadlineAt = Date.now() + s.processTimeout;
   // The wait belongs to every request sharing this work, so the first client leaving must not end it.
   let release = await app.imagor.queue.acquire(processDeadline, processDeadline);
   // Overlay images are downloaded with the slot given back, for the same reason as the source; the job then
@@ -323,11 +325,12 @@ async function makeResult(
       const input = source?.data ?? new Uint8Array(0);
       let data: Buffer;
       let contentType: string;
+      // libvips itself stops at the process deadline (sharp's timeout), so the slot is not held past it for long.
       if (params.meta) {
-        data = (await describeImage(input, params, options)).body;
+        data = (await withVipsDeadline(processDeadlineAt, () => describeImage(input, params, options))).body;
         contentType = JSON_TYPE;
       } else {
-        const { image } = await processImage(input, params, options);
+        const { image } = await withVipsDeadline(processDeadlineAt, () => processImage(input, params, options));
         data = image.data;
         contentType = image.contentType;
       }

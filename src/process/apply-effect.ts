@@ -5,7 +5,8 @@
  * frame by frame, so animations keep every frame and no frame bleeds into the next. Never encodes or decodes
  * an image file; called only from process/execute.ts.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { vips } from './vips.js';
 import type { Effect, Triple } from './effects.js';
 import type { Rgba } from './steps.js';
 
@@ -52,7 +53,7 @@ async function eachFrame(p: Pixels, fn: (frame: Pixels) => Promise<Pixels> | Pix
 
 /** Runs sharp operations on raw pixels (all frames as one tall image) and reads raw pixels back. */
 async function viaSharp(p: Pixels, op: (s: Sharp) => Sharp): Promise<Pixels> {
-  const input = sharp(p.data, {
+  const input = vips(p.data, {
     raw: { width: p.width, height: p.height * p.frames, channels: p.channels, ...(p.frames > 1 ? { pageHeight: p.height } : {}) },
     limitInputPixels: false,
   });

@@ -9,7 +9,8 @@
  * post-resize crop, a rotation that is not first, a flip after a rotation combined with a crop or resize.
  * max_bytes re-encodes through process/max-bytes.ts.
  */
-import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
+import { isVipsTimeout, vips } from './vips.js';
 import { PixgateError } from '../respond/errors.js';
 import { completePlan, type OutputSpec, type Plan } from './plan.js';
 import { applyEffect } from './apply-effect.js';
@@ -172,7 +173,7 @@ class Pipeline {
     const src = this.source;
     if (src.kind === 'input') {
       const load = this.load!;
-      s = sharp(src.data, {
+      s = vips(src.data, {
         // Corrupt or truncated pixel data fails (406) instead of a half-grey image; warnings such as trailing
         // bytes or odd metadata are tolerated.
         failOn: 'error',
@@ -185,7 +186,7 @@ class Pipeline {
       });
     } else if (src.kind === 'raw') {
       const raw = src.raw;
-      s = sharp(raw.data, {
+      s = vips(raw.data, {
         raw: {
           width: raw.width,
           height: raw.height * raw.frames,
@@ -198,7 +199,7 @@ class Pipeline {
       });
     } else {
       const c = src.colour;
-      s = sharp({
+      s = vips({
         create: {
           width: src.size.width,
           height: src.size.height,
@@ -276,6 +277,7 @@ async function run<T>(work: Promise<T>): Promise<T> {
     if (cause instanceof PixgateError) throw cause;
     const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause);
     if (/pixel limit/i.test(message)) throw new PixgateError('TOO_MANY_PIXELS', { detail: message, cause });
+    if (isVipsTimeout(message)) throw new PixgateError('REQUEST_TIMEOUT', { detail: `libvips stopped at the deadline: ${message}`, cause });
     throw new PixgateError('UNSUPPORTED_FORMAT', { detail: `libvips: ${message}`, cause });
   }
 }
@@ -308,7 +310,7 @@ async function rotateFrames(raw: RawImage, angle: 90 | 180 | 270): Promise<RawIm
   const parts: Buffer[] = [];
   for (let i = 0; i < raw.frames; i++) {
     const frame = { ...raw, data: raw.data.subarray(i * frameBytes, (i + 1) * frameBytes), frames: 1 };
-    parts.push(await run(sharp(frame.data, rawInput(frame, 1)).rotate(angle).raw().toBuffer()));
+    parts.push(await run(vips(frame.data, rawInput(frame, 1)).rotate(angle).raw().toBuffer()));
   }
   const size = angle === 180 ? { width: raw.width, height: raw.height } : { width: raw.height, height: raw.width };
   return { ...raw, ...size, data: Buffer.concat(parts) };
@@ -358,7 +360,7 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
   if (raw.width < 3 && raw.height < 3) return null;
   let flat = raw;
   if (raw.channels === 2 || raw.channels === 4) {
-    const data = await run(sharp(raw.data, rawInput(raw)).flatten({ background: { r: 255, g: 0, b: 255 } }).raw().toBuffer());
+    const data = await run(vips(raw.data, rawInput(raw)).flatten({ background: { r: 255, g: 0, b: 255 } }).raw().toBuffer());
     flat = { ...raw, data, channels: (raw.channels - 1) as 1 | 3 };
   }
   const x = by === 'bottom-right' ? flat.width - 1 : 0;
@@ -367,7 +369,7 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
   const px = flat.data.subarray(at, at + flat.channels);
   const background = flat.channels === 1 ? { r: px[0]!, g: px[0]!, b: px[0]! } : { r: px[0]!, g: px[1]!, b: px[2]! };
   try {
-    const { info } = await sharp(flat.data, rawInput(flat)).trim({ background, threshold: tolerance }).raw().toBuffer({ resolveWithObject: true });
+    const { info } = await vips(flat.data, rawInput(flat)).trim({ background, threshold: tolerance }).raw().toBuffer({ resolveWithObject: true });
     return { left: -(info.trimOffsetLeft ?? 0), top: -(info.trimOffsetTop ?? 0), width: info.width, height: info.height };
   } catch {
     // imagor keeps the image untrimmed when find_trim fails.
@@ -382,7 +384,7 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
 async function measureAverage(raw: RawImage): Promise<Rgba> {
   const first = { ...raw, frames: 1, data: raw.data.subarray(0, raw.width * raw.height * raw.channels) };
   const { data, info } = await run(
-    sharp(first.data, rawInput(first, 1))
+    vips(first.data, rawInput(first, 1))
       .resize(64, 64, { fit: 'inside', withoutEnlargement: true })
       .raw()
       .toBuffer({ resolveWithObject: true }),
@@ -410,7 +412,7 @@ async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>,
     return { ...parts[0]!, frames: raw.frames, data: Buffer.concat(parts.map((f) => f.data)) };
   }
   const backdrop = await run(
-    sharp(raw.data, rawInput(raw)).resize(step.width, step.height, { fit: 'fill' }).blur(sigma).raw().toBuffer(),
+    vips(raw.data, rawInput(raw)).resize(step.width, step.height, { fit: 'fill' }).blur(sigma).raw().toBuffer(),
   );
   const x0 = Math.max(0, -step.left);
   const y0 = Math.max(0, -step.top);
@@ -420,8 +422,8 @@ async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>,
   const visible =
     x0 === 0 && y0 === 0 && w === raw.width && h === raw.height
       ? raw.data
-      : await run(sharp(raw.data, rawInput(raw)).extract({ left: x0, top: y0, width: w, height: h }).raw().toBuffer());
-  let s = sharp(backdrop, rawInput({ ...raw, width: step.width, height: step.height })).composite([
+      : await run(vips(raw.data, rawInput(raw)).extract({ left: x0, top: y0, width: w, height: h }).raw().toBuffer());
+  let s = vips(backdrop, rawInput({ ...raw, width: step.width, height: step.height })).composite([
     {
       input: visible,
       raw: { width: w, height: h, channels: raw.channels },
@@ -599,7 +601,7 @@ export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortS
     () => throwIfAborted(signal),
   );
   // GIF and WebP encoders merge identical consecutive frames: count what was written.
-  const pages = out.animated && pipeline.frames > 1 ? ((await sharp(data).metadata()).pages ?? pipeline.frames) : 1;
+  const pages = out.animated && pipeline.frames > 1 ? ((await vips(data).metadata()).pages ?? pipeline.frames) : 1;
   return { data, format: out.format, contentType: out.contentType, width: pipeline.size.width, height: pipeline.size.height, pages };
 }
 

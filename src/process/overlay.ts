@@ -6,7 +6,8 @@
  * (the server's loaders and source policy) and pass the same probe and pixel limits as the main image; nested
  * image() paths are planned and executed like the main path, with a bounded depth and a shared overlay budget.
  */
-import sharp, { type OverlayOptions } from 'sharp';
+import type { OverlayOptions } from 'sharp';
+import { vips } from './vips.js';
 import { splitFilterArgs } from '../parse/imagor-filters.js';
 import type { ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage, parseImagorPath, queryUnescape } from '../parse/imagor-path.js';
@@ -153,7 +154,7 @@ export async function decodeLayer(
   const info = await probeImage(bytes, limits);
   const frames = animated && info.animated ? capFrames(info.pages, limits) : 1;
   checkLimits({ width: info.width, height: info.height, frames }, limits, 'overlay source');
-  let s = sharp(bytes, {
+  let s = vips(bytes, {
     failOn: 'error',
     limitInputPixels: info.width * info.height * frames,
     autoOrient: frames === 1,
@@ -326,14 +327,14 @@ export async function compositeLayer(base: RawImage, layer: Layer, at: Placement
     for (let f = 0; f < rgba.frames; f++) {
       const frame = rgba.data.subarray(f * frameBytes, (f + 1) * frameBytes);
       parts.push(
-        await runSharp(sharp(frame, { raw: { width: W, height: H, channels: 4 }, limitInputPixels: false }).composite([entry(f, 0)]).raw().toBuffer()),
+        await runSharp(vips(frame, { raw: { width: W, height: H, channels: 4 }, limitInputPixels: false }).composite([entry(f, 0)]).raw().toBuffer()),
       );
     }
     return { data: parts.length === 1 ? parts[0]! : Buffer.concat(parts), width: W, height: H, frames: rgba.frames, channels: 4 };
   }
   const entries = Array.from({ length: rgba.frames }, (_, f) => entry(f, f * H));
   const data = await runSharp(
-    sharp(rgba.data, { raw: { width: W, height: H * rgba.frames, channels: 4 }, limitInputPixels: false }).composite(entries).raw().toBuffer(),
+    vips(rgba.data, { raw: { width: W, height: H * rgba.frames, channels: 4 }, limitInputPixels: false }).composite(entries).raw().toBuffer(),
   );
   return { data, width: W, height: H, frames: rgba.frames, channels: 4 };
 }

@@ -338,8 +338,9 @@ describe('deadlines -> 408', () => {
 });
 
 describe('deadlines while libvips works', () => {
-  // A blur of a large colour image keeps libvips busy for seconds in one operation, with nothing to download.
-  const HEAVY = 'stretch/4000x4000/filters:blur(80):format(webp)';
+  // The widest blur (sigma 100) of a large colour image keeps libvips busy for seconds in one operation, with
+  // nothing to download.
+  const HEAVY = 'stretch/4000x4000/filters:blur(200):format(webp)';
 
   for (const name of ['IMAGOR_PROCESS_TIMEOUT', 'IMAGOR_REQUEST_TIMEOUT']) {
     test(`${name}: an operation that outlasts it is answered 408 at the deadline, not when it ends`, async () => {
@@ -356,6 +357,23 @@ describe('deadlines while libvips works', () => {
       }
     });
   }
+
+  test('libvips itself stops soon after the process deadline and gives its slot back', async () => {
+    const rig = await startImagorRig({ origin, env: { IMAGOR_PROCESS_TIMEOUT: '300ms', IMAGOR_PROCESS_CONCURRENCY: '1' } });
+    try {
+      const queue = rig.px.app.imagor.queue;
+      const started = performance.now();
+      const res = await fetchRaw(`${rig.px.url}/${imagorHash(`${HEAVY}/color:red`)}/${HEAVY}/color:red`);
+      assert.equal(res.status, 408, res.text);
+      // sharp's timeout counts whole seconds: the slot comes back about a second after the start, not when the
+      // several-second operation would have ended.
+      await waitUntil(() => queue.running === 0, 'the slot to come back', 10_000);
+      const ms = performance.now() - started;
+      assert.ok(ms < 2500, `slot held for ${Math.round(ms)} ms`);
+    } finally {
+      await rig.close();
+    }
+  });
 });
 
 describe('identical concurrent requests', () => {
