@@ -226,3 +226,13 @@ export function near(actual: { r: number; g: number; b: number }, expected: Rgb,
     Math.abs(actual.b - expected.b) <= tolerance
   );
 }
+
+/** A PNG whose pixel (x, y) is `paint(x, y)`. */
+export function paintPng(width: number, height: number, paint: (x: number, y: number) => Rgb): Promise<Buffer> {
+  const buf = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const c = paint(x, y);
+    buf.set([c.r, c.g, c.b], (y * width + x) * 3);
+  }
+  return sharp(buf, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}

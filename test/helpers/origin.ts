@@ -351,3 +351,25 @@ export function sequence(...handlers: OriginHandler[]): OriginHandler {
     return h(req, res);
   };
 }
+
+/** An origin handler that holds each request until open() is called (then serves `body`). */
+export function gate(body: Buffer): { handler: OriginHandler; open(): void } {
+  let release!: () => void;
+  const opened = new Promise<void>((r) => (release = r));
+  return {
+    handler: async (req, res) => {
+      await opened;
+      serve(body)(req, res);
+    },
+    open: () => release(),
+  };
+}
+
+/** Polls `cond` every few milliseconds until it holds; fails after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

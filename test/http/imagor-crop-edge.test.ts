@@ -5,22 +5,13 @@
 // or a GLib critical.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
-import { decode, makeQuadrant, near, RED, WHITE, type Decoded, type Rgb } from '../helpers/images.js';
+import { decode, makeQuadrant, near, paintPng, RED, WHITE, type Decoded } from '../helpers/images.js';
 import { errorBody, startImagorRig, type ImagorRig } from '../helpers/imagor.js';
 import { serve } from '../helpers/origin.js';
 import { fetchRaw, type FetchedResponse } from '../helpers/pixgate.js';
 
 let rig: ImagorRig;
 
-function paintPng(width: number, height: number, paint: (x: number, y: number) => Rgb): Promise<Buffer> {
-  const buf = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const c = paint(x, y);
-    buf.set([c.r, c.g, c.b], (y * width + x) * 3);
-  }
-  return sharp(buf, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
 
 before(async () => {
   rig = await startImagorRig();

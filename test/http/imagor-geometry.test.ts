@@ -15,6 +15,7 @@ import {
   makeExifRotatedJpeg,
   makeQuadrant,
   near,
+  paintPng,
   quadrantPixels,
   RED,
   WHITE,
@@ -28,15 +29,6 @@ import { fetchRaw } from '../helpers/pixgate.js';
 
 let rig: ImagorRig;
 
-/** Raw RGB pixels painted by `paint(x, y)`. */
-function paintPng(width: number, height: number, paint: (x: number, y: number) => Rgb): Promise<Buffer> {
-  const buf = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const c = paint(x, y);
-    buf.set([c.r, c.g, c.b], (y * width + x) * 3);
-  }
-  return sharp(buf, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
 
 const GREY: Rgb = { r: 128, g: 128, b: 128 };
 const LIGHT: Rgb = { r: 235, g: 235, b: 235 };

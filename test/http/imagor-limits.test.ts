@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { BLUE, decode, jpegHeaderBomb, LIME, makeAnimated, makeSolid, pngHeaderBomb, RED } from '../helpers/images.js';
 import { errorBody, imagorHash, startImagorRig, type ImagorRig } from '../helpers/imagor.js';
-import { serve, stall, startOrigin, trickle, type Origin, type OriginHandler } from '../helpers/origin.js';
+import { gate, serve, stall, startOrigin, trickle, waitUntil, type Origin } from '../helpers/origin.js';
 import { fetchRaw, type FetchedResponse } from '../helpers/pixgate.js';
 
 let origin: Origin;
@@ -37,27 +37,7 @@ function get(rig: ImagorRig, path: string, ops = ''): Promise<FetchedResponse> {
 
 const TOO_LARGE = { message: 'maximum resolution exceeded', status: 422 };
 
-/** Polls `cond` every few milliseconds until it holds; fails after `timeoutMs`. */
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-/** An origin handler that holds each request until open() is called (then serves `body`). */
-function gate(body: Buffer): { handler: OriginHandler; open(): void } {
-  let release!: () => void;
-  const opened = new Promise<void>((r) => (release = r));
-  return {
-    handler: async (req, res) => {
-      await opened;
-      serve(body)(req, res);
-    },
-    open: () => release(),
-  };
-}
 
 describe('VIPS_MAX_WIDTH, VIPS_MAX_HEIGHT, VIPS_MAX_RESOLUTION', () => {
   let rig: ImagorRig;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSolid, RED } from '../helpers/images.js';
 import { startImagorRig, type ImagorRig } from '../helpers/imagor.js';
-import { serve, startOrigin, type Origin, type OriginHandler } from '../helpers/origin.js';
+import { gate, serve, startOrigin, waitUntil, type Origin } from '../helpers/origin.js';
 import { fetchRaw, type FetchedResponse } from '../helpers/pixgate.js';
 
 let origin: Origin;
@@ -40,27 +40,7 @@ function value(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-/** Polls `cond` every few milliseconds until it holds; fails after `timeoutMs`. */
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-/** An origin handler that holds each request until open() is called (then serves `body`). */
-function gate(body: Buffer): { handler: OriginHandler; open(): void } {
-  let release!: () => void;
-  const opened = new Promise<void>((r) => (release = r));
-  return {
-    handler: async (req, res) => {
-      await opened;
-      serve(body)(req, res);
-    },
-    open: () => release(),
-  };
-}
 
 function get(ops: string, path = '/src.png'): Promise<FetchedResponse> {
   return fetchRaw(rig.url(ops, path));
