@@ -1,6 +1,7 @@
 /**
  * Pure classifier for the IP address a socket is about to connect to: denies every IANA special-purpose range
- * and unwraps IPv4 carried inside IPv6 (mapped, compatible, NAT64, 6to4, Teredo, ISATAP) to judge it too.
+ * that is not globally reachable (the anycast ones, such as AS112, stay allowed) and unwraps IPv4 carried inside
+ * IPv6 (mapped, compatible, NAT64, 6to4, Teredo, ISATAP) to judge it too.
  * It never resolves names and never throws: anything that is not a strictly written address is denied.
  */
 import ipaddr from 'ipaddr.js';

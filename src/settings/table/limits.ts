@@ -17,7 +17,7 @@ export const limitsSettings = {
   }),
   vipsMaxAnimationFrames: setting({
     env: ['VIPS_MAX_ANIMATION_FRAMES'], flags: ['--vips-max-animation-frames'], type: int({ min: -1 }), default: 500, group: 'limits',
-    help: 'Most animation frames decoded (422 beyond). -1 = no limit (imagor\'s default; pixgate bounds it).',
+    help: 'Most animation frames decoded; frames beyond are dropped, as imagor does. -1 = no limit (imagor\'s default; pixgate bounds it).',
   }),
   vipsConcurrency: setting({
     env: ['VIPS_CONCURRENCY'], flags: ['--vips-concurrency'], type: int({ min: -1, max: 1024 }), default: 1, group: 'limits',
