@@ -120,7 +120,7 @@ export function createSafeFetcher(opts: SafeFetcherOptions): SafeFetcher {
         }
         // The signed URL goes out as it was written (see requestTarget); a redirect's Location as the URL parser
         // resolved it against the current hop.
-        const target = hop === 0 && typeof req.url === 'string' ? requestTarget(req.url, url) : url.pathname + url.search;
+        const target = hop === 0 ? requestTarget(req.url, url) : url.pathname + url.search;
         const res = await fetchOne(url, target, method, headers, req);
         const location = res.headers.location;
         if (REDIRECTS.has(res.statusCode) && typeof location === 'string' && location !== '') {
@@ -206,16 +206,23 @@ export function requestTarget(raw: string, url: URL): string {
   if (!m) return parsed;
   const path = m[1]!;
   const query = m[2];
-  if (path.includes('\\')) return parsed;
-  return (path === '' ? '/' : escapeOutside(path, PATH_CHARS)) + (query === undefined ? '' : '?' + escapeOutside(query, QUERY_CHARS));
+  // Dot segments go out resolved, as the policies (ruleset path rules, the allowed-source regexp) read them: an
+  // origin that does not resolve them itself must not be asked for a path no policy saw.
+  if (path.includes('\\') || DOT_SEGMENT.test(path)) return parsed;
+  return (path === '' ? '/' : escapeOutside(path, PATH_CHARS, PATH_OUTSIDE)) + (query === undefined ? '' : '?' + escapeOutside(query, QUERY_CHARS, QUERY_OUTSIDE));
 }
+
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
 // RFC 3986 pchar, `/`, and `[` `]` (Go's validEncoded set for paths); `%` stays as written, valid escape or not.
 const PATH_CHARS = /[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%/]/;
+const PATH_OUTSIDE = /[^A-Za-z0-9\-._~!$&'()*+,;=:@[\]%/]/;
 // Everything printable: Go sends the query text as it is.
 const QUERY_CHARS = /[\x21-\x7e]/;
+const QUERY_OUTSIDE = /[^\x21-\x7e]/;
 
-function escapeOutside(text: string, keep: RegExp): string {
+function escapeOutside(text: string, keep: RegExp, outside: RegExp): string {
+  if (!outside.test(text)) return text;
   let out = '';
   for (const ch of text) {
     if (keep.test(ch)) out += ch;
