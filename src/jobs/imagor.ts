@@ -39,7 +39,7 @@ import { isStorageError, type BlobStore, type StoredBlob } from '../store/result
 import { resolveImagorRequest, type ResolvedImagorRequest } from '../verify/imagor-signature.js';
 import { nodeMac } from '../verify/node-mac.js';
 import { createDeadline } from '../server/deadline.js';
-import { releaseWhenDone } from './fleet-lease.js';
+import { releaseWhenDone, type Lease } from './fleet-lease.js';
 
 export interface ImagorOutcome {
   readonly bytes: number;
@@ -142,8 +142,9 @@ async function serveResolved(
     result = hot;
   } else {
     const timing = createDeadline(s.requestTimeout);
+    const deadlineAt = Date.now() + s.requestTimeout;
     const work = app.imagor.flight.run(production.raw ? `raw:${key}` : key, () =>
-      production.raw ? produceRaw(app, req, keyed, timing.signal) : produce(app, req, keyed, key, timing.signal, production, accept),
+      production.raw ? produceRaw(app, req, keyed, timing.signal) : produce(app, req, keyed, key, { signal: timing.signal, at: deadlineAt }, production, accept),
     );
     // The timer goes with the shared work, which may outlive this client.
     void work.then(timing.dispose, timing.dispose);
@@ -252,64 +253,82 @@ function sendParams(app: App, res: Res, params: ImagorParams): ImagorOutcome {
   return { bytes: Buffer.byteLength(body) };
 }
 
+/** The request's deadline, as a signal and as a time (libvips' own timeout needs the time). */
+interface RequestDeadline {
+  readonly signal: AbortSignal;
+  readonly at: number;
+}
+
+/** Waits for another worker's result at most this many times before making it without a lease. */
+const LEASE_ATTEMPTS = 3;
+
 /**
  * Runs once per distinct result key: result storage, else load + process + store. Its only deadline is the
  * request timeout, so one client leaving stops nobody else waiting for the same result. In a cluster with result
  * storage, once per key for all the workers: a worker whose lease is refused waits for the holder, then reads the
- * holder's result from storage (and makes it itself if it is not there).
+ * holder's result from storage, and asks again if it is not there (the holder failed).
  */
 async function produce(
   app: App,
   req: Req,
   params: ImagorParams,
   key: string,
-  deadline: AbortSignal,
+  deadline: RequestDeadline,
   production: Production,
   accept: string | undefined,
 ): Promise<Result> {
-  const stored = production.store ? await readResult(app, params, key, deadline) : undefined;
+  const stored = production.store ? await readResult(app, params, key, deadline.signal) : undefined;
   if (stored) return stored;
-  const lease = production.store && app.imagor.lease ? await app.imagor.lease.acquire(key, deadline) : undefined;
-  if (lease && !lease.granted) {
-    const made = await readResult(app, params, key, deadline);
+  let lease: Lease | undefined;
+  for (let attempt = 0; production.store && app.imagor.lease && attempt < LEASE_ATTEMPTS; attempt++) {
+    lease = await app.imagor.lease.acquire(key, deadline.signal);
+    if (lease.granted) break;
+    const made = await readResult(app, params, key, deadline.signal);
     if (made) return made;
   }
-  const saves: Promise<void>[] = [];
-  const making = makeResult(app, req, params, key, deadline, production, accept, saves);
-  // Given back once the result is saved (or the save failed), so a worker waiting for it finds it in storage.
-  if (lease) releaseWhenDone(lease, making.then(() => Promise.all(saves), noop), app.settings.requestTimeout + app.settings.saveTimeout);
+  let finished: Promise<unknown> | undefined;
+  const making = makeResult(app, req, params, key, deadline, production, accept, (done) => (finished = done));
+  // Given back once the work has really stopped and its result is saved (not at a 408, while libvips may still
+  // be busy), so a worker waiting for it finds it in storage.
+  if (lease) {
+    const settled = () => finished;
+    releaseWhenDone(lease, making.then(settled, settled), app.settings.requestTimeout + app.settings.processTimeout + app.settings.saveTimeout);
+  }
   return making;
 }
 
-/** Load, process and store (`saves` gets the save, which runs on after the result is returned). */
+/**
+ * Load, process and store. `onWork` gets the processing and the save behind it, which may go on after the
+ * answer (a 408 at the deadline).
+ */
 async function makeResult(
   app: App,
   req: Req,
   params: ImagorParams,
   key: string,
-  deadline: AbortSignal,
+  requestDeadline: RequestDeadline,
   production: Production,
   accept: string | undefined,
-  saves: Promise<void>[],
+  onWork: (done: Promise<unknown>) => void,
 ): Promise<Result> {
   const s = app.settings;
   // As imagor, a full queue refuses before anything is downloaded: overload must not pull sources it won't process.
   if (app.imagor.queue.full) fail('BUSY', 'processing queue full on arrival');
   // Load first, outside the processing slots: a slow origin must hold a load slot, never a CPU slot.
+  const deadline = requestDeadline.signal;
   const source = isColorImage(params.image) ? undefined : await loadSource(app, req, params.image, deadline);
   const processDeadline = AbortSignal.any([deadline, AbortSignal.timeout(s.processTimeout)]);
-  const processDeadlineAt = Date.now() + s.processTimeout;
+  const processDeadlineAt = Math.min(requestDeadline.at, Date.now() + s.processTimeout);
   // The wait belongs to every request sharing this work, so the first client leaving must not end it.
   let release = await app.imagor.queue.acquire(processDeadline, processDeadline);
   // Overlay images are downloaded with the slot given back, for the same reason as the source; the job then
   // takes the next free slot ahead of new work.
+  // A failed download fails the job without waiting for a slot again.
   const loadOverlay = async (image: string, signal: AbortSignal | undefined): Promise<Uint8Array> => {
     release();
-    try {
-      return (await loadSource(app, req, image, signal === undefined ? deadline : AbortSignal.any([deadline, signal]))).data;
-    } finally {
-      release = await app.imagor.queue.acquire(processDeadline, processDeadline, true);
-    }
+    const { data } = await loadSource(app, req, image, signal === undefined ? deadline : AbortSignal.any([deadline, signal]));
+    release = await app.imagor.queue.acquire(processDeadline, processDeadline, true);
+    return data;
   };
   const processing = (async (): Promise<Result> => {
     try {
@@ -345,12 +364,12 @@ async function makeResult(
         lastModifiedMs: production.store && app.imagor.stores.resultStorages.length > 0 ? Date.now() : (source?.lastModifiedMs ?? Date.now()),
         ...(source?.sourceHost && { sourceHost: source.sourceHost }),
       };
-      if (production.store) saves.push(saveResult(app, key, result));
       return result;
     } finally {
       release();
     }
   })();
+  onWork(processing.then((result) => (production.store ? saveResult(app, key, result) : undefined), noop));
   // libvips cannot be stopped inside one operation: the answer is 408 at the deadline, and the slot stays taken
   // until the operation returns, so the CPU it still uses is accounted for.
   return untilStopped(processing, [abortStop(processDeadline, () => new PixgateError('REQUEST_TIMEOUT', { detail: 'deadline while processing' }))]);

@@ -225,6 +225,29 @@ describe('IMAGOR_PROCESS_CONCURRENCY and IMAGOR_PROCESS_QUEUE_SIZE', () => {
     }
   });
 
+  test('a watermark that fails to download fails the job at once, without waiting for a slot again', async () => {
+    const rig = await startImagorRig({ origin, env: { IMAGOR_PROCESS_CONCURRENCY: '1', IMAGOR_PROCESS_QUEUE_SIZE: '1' } });
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    try {
+      origin.route('/missing-mark.png', async (_req, res) => {
+        await answered;
+        res.statusCode = 404;
+        res.end();
+      });
+      const marked = get(rig, '/80x80.png', `filters:watermark(${rig.src('/missing-mark.png')},0,0,0)`);
+      await waitUntil(() => origin.hits('/missing-mark.png') === 1, 'the watermark download to start');
+      const release = await holdSlot(rig);
+      answer();
+      const res = await marked;
+      assert.equal(res.status, 404, res.text);
+      release();
+    } finally {
+      answer();
+      await rig.close();
+    }
+  });
+
   test('PIXGATE_MAX_LOADS bounds the loads in flight: one more gets 429 at once', async () => {
     const rig = await startImagorRig({ origin, env: { PIXGATE_MAX_LOADS: '1' } });
     const g = gate(png);
