@@ -10,7 +10,7 @@
  * max_bytes re-encodes through process/max-bytes.ts.
  */
 import type { Sharp, SharpOptions } from 'sharp';
-import { isVipsTimeout, vips } from './vips.js';
+import { isVipsTimeoutError, runVips, vips } from './vips.js';
 import { PixgateError } from '../respond/errors.js';
 import { completePlan, type OutputSpec, type Plan } from './plan.js';
 import { applyEffect } from './apply-effect.js';
@@ -270,24 +270,13 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** libvips failures are the image's fault (imagor answers them with 406); our own parameter bugs stay 500s. */
-async function run<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (cause) {
-    if (cause instanceof PixgateError) throw cause;
-    const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause);
-    if (/pixel limit/i.test(message)) throw new PixgateError('TOO_MANY_PIXELS', { detail: message, cause });
-    if (isVipsTimeout(message)) throw new PixgateError('REQUEST_TIMEOUT', { detail: `libvips stopped at the deadline: ${message}`, cause });
-    throw new PixgateError('UNSUPPORTED_FORMAT', { detail: `libvips: ${message}`, cause });
-  }
-}
 
 /**
  * Runs a pipeline to raw pixels. The size comes from our own bookkeeping: sharp's `info` reports the size of a
  * post-resize extract even when borders were added after it.
  */
 async function materialize(p: Pipeline): Promise<RawImage> {
-  const { data, info } = await run(p.build().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+  const { data, info } = await runVips(p.build().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
   const channels = info.channels as 1 | 2 | 3 | 4;
   const raw = { data, width: p.size.width, height: p.size.height, frames: p.frames, channels };
   if (data.length !== raw.width * raw.height * raw.frames * channels) {
@@ -310,7 +299,7 @@ async function rotateFrames(raw: RawImage, angle: 90 | 180 | 270): Promise<RawIm
   const parts: Buffer[] = [];
   for (let i = 0; i < raw.frames; i++) {
     const frame = { ...raw, data: raw.data.subarray(i * frameBytes, (i + 1) * frameBytes), frames: 1 };
-    parts.push(await run(vips(frame.data, rawInput(frame, 1)).rotate(angle).raw().toBuffer()));
+    parts.push(await runVips(vips(frame.data, rawInput(frame, 1)).rotate(angle).raw().toBuffer()));
   }
   const size = angle === 180 ? { width: raw.width, height: raw.height } : { width: raw.height, height: raw.width };
   return { ...raw, ...size, data: Buffer.concat(parts) };
@@ -360,7 +349,7 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
   if (raw.width < 3 && raw.height < 3) return null;
   let flat = raw;
   if (raw.channels === 2 || raw.channels === 4) {
-    const data = await run(vips(raw.data, rawInput(raw)).flatten({ background: { r: 255, g: 0, b: 255 } }).raw().toBuffer());
+    const data = await runVips(vips(raw.data, rawInput(raw)).flatten({ background: { r: 255, g: 0, b: 255 } }).raw().toBuffer());
     flat = { ...raw, data, channels: (raw.channels - 1) as 1 | 3 };
   }
   const x = by === 'bottom-right' ? flat.width - 1 : 0;
@@ -371,7 +360,8 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
   try {
     const { info } = await vips(flat.data, rawInput(flat)).trim({ background, threshold: tolerance }).raw().toBuffer({ resolveWithObject: true });
     return { left: -(info.trimOffsetLeft ?? 0), top: -(info.trimOffsetTop ?? 0), width: info.width, height: info.height };
-  } catch {
+  } catch (err) {
+    if (isVipsTimeoutError(err)) throw err;
     // imagor keeps the image untrimmed when find_trim fails.
     return null;
   }
@@ -383,7 +373,7 @@ async function measureTrim(raw: RawImage, by: 'top-left' | 'bottom-right', toler
  */
 async function measureAverage(raw: RawImage): Promise<Rgba> {
   const first = { ...raw, frames: 1, data: raw.data.subarray(0, raw.width * raw.height * raw.channels) };
-  const { data, info } = await run(
+  const { data, info } = await runVips(
     vips(first.data, rawInput(first, 1))
       .resize(64, 64, { fit: 'inside', withoutEnlargement: true })
       .raw()
@@ -411,7 +401,7 @@ async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>,
     }
     return { ...parts[0]!, frames: raw.frames, data: Buffer.concat(parts.map((f) => f.data)) };
   }
-  const backdrop = await run(
+  const backdrop = await runVips(
     vips(raw.data, rawInput(raw)).resize(step.width, step.height, { fit: 'fill' }).blur(sigma).raw().toBuffer(),
   );
   const x0 = Math.max(0, -step.left);
@@ -422,7 +412,7 @@ async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>,
   const visible =
     x0 === 0 && y0 === 0 && w === raw.width && h === raw.height
       ? raw.data
-      : await run(vips(raw.data, rawInput(raw)).extract({ left: x0, top: y0, width: w, height: h }).raw().toBuffer());
+      : await runVips(vips(raw.data, rawInput(raw)).extract({ left: x0, top: y0, width: w, height: h }).raw().toBuffer());
   let s = vips(backdrop, rawInput({ ...raw, width: step.width, height: step.height })).composite([
     {
       input: visible,
@@ -432,7 +422,7 @@ async function blurBackdrop(raw: RawImage, step: Extract<Step, { op: 'embed' }>,
     },
   ]);
   if (raw.channels % 2 === 1) s = s.removeAlpha();
-  const { data, info } = await run(s.raw().toBuffer({ resolveWithObject: true }));
+  const { data, info } = await runVips(s.raw().toBuffer({ resolveWithObject: true }));
   return { data, width: info.width, height: info.height, frames: 1, channels: info.channels as 1 | 2 | 3 | 4 };
 }
 
@@ -597,7 +587,7 @@ export async function executePlan(plan: Plan, input: Uint8Array, signal?: AbortS
   const fromSource = keepsSourceMetadata(pipeline);
   const data = await encodeWithinBytes(
     { quality: out.quality, maxBytes: out.encoder.maxBytes, retryFrom: out.encoder.retryFrom },
-    (quality) => run(encode(pipeline.build(), { ...out, quality }, fromSource).toBuffer()),
+    (quality) => runVips(encode(pipeline.build(), { ...out, quality }, fromSource).toBuffer()),
     () => throwIfAborted(signal),
   );
   // GIF and WebP encoders merge identical consecutive frames: count what was written.

@@ -6,6 +6,7 @@
  */
 import { encode as encodeBlurhash } from 'blurhash';
 import sharp from 'sharp';
+import { vips } from './vips.js';
 import { rgbaToThumbHash } from 'thumbhash';
 import type { Filter, ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage } from '../parse/imagor-path.js';
@@ -279,7 +280,7 @@ const rawInput = (raw: RawImage) => ({ raw: { width: raw.width, height: raw.heig
 
 /** The first frame flattened onto `background`, shrunk to fit `box` x `box`, as RGB. */
 async function thumbnailRgb(raw: RawImage, background: number, box: number): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(frameOne(raw), rawInput(raw))
+  const { data, info } = await vips(frameOne(raw), rawInput(raw))
     .flatten({ background: { r: background, g: background, b: background } })
     .resize(box, box, { fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb')
@@ -313,7 +314,7 @@ export async function blurhashOf(raw: RawImage, x: number, y: number): Promise<s
 
 /** imagor's thumbHash: at most 100 px, transparency kept, standard base64. */
 export async function thumbhashOf(raw: RawImage): Promise<string> {
-  const { data, info } = await sharp(frameOne(raw), rawInput(raw))
+  const { data, info } = await vips(frameOne(raw), rawInput(raw))
     .resize(100, 100, { fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb')
     .ensureAlpha()

@@ -7,7 +7,7 @@
  * image() paths are planned and executed like the main path, with a bounded depth and a shared overlay budget.
  */
 import type { OverlayOptions } from 'sharp';
-import { vips } from './vips.js';
+import { runVips, vips } from './vips.js';
 import { splitFilterArgs } from '../parse/imagor-filters.js';
 import type { ImagorParams } from '../parse/imagor-params.js';
 import { isColorImage, parseImagorPath, queryUnescape } from '../parse/imagor-path.js';
@@ -161,7 +161,7 @@ export async function decodeLayer(
     ...(frames > 1 ? { pages: frames } : {}),
   });
   s = s.resize(box.width, box.height, { fit: 'inside', withoutEnlargement: !box.enlarge });
-  const { data, info: out } = await runSharp(s.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+  const { data, info: out } = await runVips(s.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }), 'overlay');
   const height = out.height / frames;
   checkLimits({ width: out.width, height, frames }, limits, 'overlay');
   return toLayer({ data, width: out.width, height, frames, channels: out.channels as 1 | 2 | 3 | 4 });
@@ -188,15 +188,6 @@ async function renderNested(path: string, canvas: Size, ctx: OverlayContext, sig
   return toLayer(raw);
 }
 
-async function runSharp<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause);
-    if (/pixel limit/i.test(message)) fail('TOO_MANY_PIXELS', `overlay: ${message}`);
-    fail('UNSUPPORTED_FORMAT', `overlay: ${message}`);
-  }
-}
 
 /** Frames as RGBA: grey becomes RGB, a missing alpha channel becomes opaque. */
 export function toRgba(raw: RawImage): RawImage {
@@ -327,14 +318,15 @@ export async function compositeLayer(base: RawImage, layer: Layer, at: Placement
     for (let f = 0; f < rgba.frames; f++) {
       const frame = rgba.data.subarray(f * frameBytes, (f + 1) * frameBytes);
       parts.push(
-        await runSharp(vips(frame, { raw: { width: W, height: H, channels: 4 }, limitInputPixels: false }).composite([entry(f, 0)]).raw().toBuffer()),
+        await runVips(vips(frame, { raw: { width: W, height: H, channels: 4 }, limitInputPixels: false }).composite([entry(f, 0)]).raw().toBuffer(), 'overlay'),
       );
     }
     return { data: parts.length === 1 ? parts[0]! : Buffer.concat(parts), width: W, height: H, frames: rgba.frames, channels: 4 };
   }
   const entries = Array.from({ length: rgba.frames }, (_, f) => entry(f, f * H));
-  const data = await runSharp(
+  const data = await runVips(
     vips(rgba.data, { raw: { width: W, height: H * rgba.frames, channels: 4 }, limitInputPixels: false }).composite(entries).raw().toBuffer(),
+    'overlay',
   );
   return { data, width: W, height: H, frames: rgba.frames, channels: 4 };
 }

@@ -4,7 +4,8 @@
  * before rendering: the text is plain (Pango markup is escaped, so no markup can ask for another size) and an
  * estimate of the rendered size must fit the pixel limits. Never positions or composites; process/overlay.ts does.
  */
-import sharp, { type CreateText, type OutputInfo } from 'sharp';
+import type { CreateText, OutputInfo } from 'sharp';
+import { vips } from './vips.js';
 import { checkLimits, type Limits } from '../policy/limits.js';
 import { fail, PixgateError } from '../respond/errors.js';
 import { resolveTextWidth, type TextSpec } from './overlay-position.js';
@@ -85,7 +86,7 @@ export async function renderText(spec: TextSpec, canvasWidth: number, colour: Rg
   };
   let rendered: { data: Buffer; info: OutputInfo };
   try {
-    rendered = await sharp({ text: options }).raw().toBuffer({ resolveWithObject: true });
+    rendered = await vips({ text: options }).raw().toBuffer({ resolveWithObject: true });
   } catch (cause) {
     const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause);
     // cairo refuses surfaces over 32767 px a side: a text that got past the estimate is still too large.
