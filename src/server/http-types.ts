@@ -29,8 +29,6 @@ export function requestSelfHosts(req: Req): string[] {
 }
 
 export interface ClientWatch {
-  /** True once the client went away before the response was finished. */
-  readonly gone: boolean;
   /**
    * Calls `fn` once if the client goes away before the response is finished (at once if it already has); returns
    * the cancel function. Plain callbacks, not an AbortSignal: a signal per request is measurable CPU when proxying.
@@ -49,9 +47,6 @@ export function watchClient(res: Res): ClientWatch {
     if (called) for (const fn of called) fn();
   });
   return {
-    get gone() {
-      return gone;
-    },
     onGone(fn) {
       if (gone) {
         fn();
