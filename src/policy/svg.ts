@@ -285,8 +285,17 @@ function vertexBound(name: string, points: string | undefined): number {
 }
 
 function declare(own: Refs, inheriting: Set<string>, decls: Declarations): void {
-  for (const [prop, ids] of decls.refs) listAt(own, prop).push(ids);
-  for (const prop of decls.inheriting) inheriting.add(prop);
+  for (const [prop, ids] of decls.refs) {
+    const values = listAt(own, prop);
+    values.push(ids);
+    // Bounded here, as they grow: every child copies its parent's map, and every rule adds to every match.
+    if (values.length > MAX_CANDIDATES) fail('UNSUPPORTED_FORMAT', 'svg: too many values naming elements');
+    if (own.size > MAX_PROPERTIES) fail('UNSUPPORTED_FORMAT', 'svg: too many properties naming elements');
+  }
+  for (const prop of decls.inheriting) {
+    inheriting.add(prop);
+    if (inheriting.size > MAX_PROPERTIES) fail('UNSUPPORTED_FORMAT', 'svg: too many inherited properties');
+  }
 }
 
 /** An element's own value replaces its parent's, unless it also declares `inherit` for that property. */
@@ -329,6 +338,7 @@ function declarations(block: string): Declarations {
     const ids = urlRefs(decl);
     if (ids.length > 0) refs.push([prop, ids]);
     if (INHERIT_KEYWORD.test(decl.slice(colon + 1))) inheriting.push(prop);
+    if (refs.length + inheriting.length > MAX_CANDIDATES) fail('UNSUPPORTED_FORMAT', 'svg: a declaration block names too many elements');
   }
   return { refs, inheriting };
 }
@@ -351,7 +361,8 @@ function applyStyleSheets(all: readonly El[]): void {
   let matches = 0;
   for (const { selector, decls } of rules) {
     const candidates = selector.key === undefined ? all : (index.get(selector.key) ?? []);
-    matches += candidates.length;
+    // Each match applies every declaration of the rule.
+    matches += candidates.length * Math.max(1, decls.refs.length + decls.inheriting.length);
     if (matches > MAX_RULE_MATCHES) fail('UNSUPPORTED_FORMAT', 'svg: style sheet too large to weigh');
     for (const el of candidates) if (selector.matches(el)) declare(el.own, el.inheriting, decls);
   }
